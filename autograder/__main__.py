@@ -1,0 +1,73 @@
+"""python -m autograder VERB …  (check, grade, build, fixtures)"""
+import argparse
+import sys
+
+
+def check_main(*, paths, exercise=None):
+    """Public checks on the student's own notebooks or files, in this process; 1 if any check fails."""
+    from . import checks
+    from .grading import discover
+    from .loader import load
+    from .probes import observe
+    from .report import text
+
+    targets, _ = discover(paths, exercise)
+    failed = False
+    for target in targets:
+        submission = load(target.path, target.exercise)
+        for problem in submission.problems:
+            print(f"note: {problem}")
+        report = checks.run(target.exercise, lambda probes: [observe(submission.namespace, p) for p in probes],
+                            public_only=True)
+        report.submission = str(target.path)
+        print(text(report), end="\n\n")
+        failed |= report.score < report.max_score
+    return 1 if failed else 0
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="python -m autograder", description="Attention exercises: check, grade, build.")
+    verbs = top.add_subparsers(dest="verb", required=True)
+
+    check = verbs.add_parser("check", help="self-check: run the public checks on your notebook or exercises file")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, an exercises .py file, or a folder of them")
+    check.add_argument("--exercise", help="exercise id when the file name does not say it")
+
+    grade = verbs.add_parser("grade", help="grade submissions with public and hidden checks")
+    grade.add_argument("paths", nargs="+", metavar="PATH", help="notebooks, .py files, or folders (nbgrader submitted/ trees)")
+    grade.add_argument("--exercise", help="exercise id when file names do not say it")
+    grade.add_argument("--json", dest="json_out", metavar="FILE", help="write results as JSON to FILE, or - for stdout")
+    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
+    grade.add_argument("--timeout", type=float, default=60.0, help="seconds one submission may run (default 60)")
+    grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: fresh each run)")
+
+    build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
+    build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    from .loader import SubmissionError
+
+    try:
+        if args.verb == "check":
+            return check_main(paths=args.paths, exercise=args.exercise)
+        if args.verb == "grade":
+            from .grading import main as grade_main
+
+            grade_main(paths=args.paths, exercise=args.exercise, json_out=args.json_out, jobs=args.jobs,
+                       timeout=args.timeout, seed=args.seed)
+            return 0
+        if args.verb == "build":
+            from .build import main as build_main
+
+            return build_main(check=args.check)
+    except SubmissionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

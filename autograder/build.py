@@ -1,0 +1,116 @@
+"""Regenerate everything that shows the solutions or a stub of them, from solutions/ alone.
+
+  solutions/X.py ──strip──> exercises/X.py
+                 ──copy───> the answer cells of source/attention/0N_X.ipynb
+                 ──run────> autograder/fixtures/X.json
+  source/ ──nbgrader generate_assignment──> release/attention/
+
+`--check` builds the same files in memory (and the release in a temporary
+course) and fails, listing them, when any committed file differs.
+"""
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from . import fixtures
+from .catalog import CATALOG
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "attention"
+SOLUTION_REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION\n", re.M | re.S)
+STUB = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n"
+
+
+def notebook_name(exercise):
+    return f"{list(CATALOG).index(exercise) + 1:02d}_{exercise}.ipynb"
+
+
+def strip_solutions(source):
+    """Every solution region becomes the stub nbgrader writes into released cells."""
+    return SOLUTION_REGION.sub(lambda match: STUB.format(indent=match["indent"]), source)
+
+
+def definitions(source):
+    """{top-level name: its source text} of a solutions module, trailing indented comments included."""
+    lines = source.splitlines(keepends=True)
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            end = node.end_lineno  # the AST ends at the last statement, before a closing `### END SOLUTION`
+            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                end += 1
+            found[node.name] = "".join(lines[node.lineno - 1:end]).rstrip()
+    return found
+
+
+def filled_source_notebook(path, exercise):
+    """The source notebook with each answer cell set to the solution of the names in its `kit.defines`."""
+    notebook = nbformat.read(path, as_version=4)
+    solution = definitions((ROOT / "solutions" / f"{exercise}.py").read_text())
+    for cell in notebook.cells:
+        names = cell.metadata.get("kit", {}).get("defines")
+        if names:
+            cell.source = "\n\n\n".join(solution[name] for name in names)
+    return nbformat.writes(notebook) + "\n"
+
+
+def release_notebooks(source_texts):
+    """Run nbgrader generate_assignment on the given source notebooks in a temporary course; {name: text}."""
+    with tempfile.TemporaryDirectory(prefix="attention-build-") as course:
+        course = Path(course)
+        (course / "source" / ASSIGNMENT).mkdir(parents=True)
+        for name, text in source_texts.items():
+            (course / "source" / ASSIGNMENT / name).write_text(text)
+        shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+        completed = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
+            cwd=course, capture_output=True, text=True, env=_environment(NBGRADER_COURSE_ROOT=str(course)))
+        if completed.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{completed.stdout}{completed.stderr}")
+        return {name: (course / "release" / ASSIGNMENT / name).read_text() for name in source_texts}
+
+
+def _environment(**extra):
+    """This environment with the interpreter's own bin/ first on PATH (nbgrader runs `alembic` by name)."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return dict(os.environ, PATH=path, **extra)
+
+
+def expected_files():
+    """{path: text} of every generated file."""
+    files = {}
+    for exercise in CATALOG:
+        solution = (ROOT / "solutions" / f"{exercise}.py").read_text()
+        files[ROOT / "exercises" / f"{exercise}.py"] = strip_solutions(solution)
+    sources = {notebook_name(exercise): filled_source_notebook(ROOT / "source" / ASSIGNMENT / notebook_name(exercise), exercise)
+               for exercise in CATALOG}
+    files |= {ROOT / "source" / ASSIGNMENT / name: text for name, text in sources.items()}
+    files |= {ROOT / "release" / ASSIGNMENT / name: text for name, text in release_notebooks(sources).items()}
+    files |= fixtures.generated_files()
+    return files
+
+
+def main(*, check=False):
+    """Write the generated files, or with check=True only report the stale ones; returns the exit code."""
+    stale = []
+    for path, text in expected_files().items():
+        if not path.exists() or path.read_text() != text:
+            stale.append(path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    for path in stale:
+        print(f"{'stale' if check else 'wrote'}: {path.relative_to(ROOT)}")
+    if check and stale:
+        print("generated files are out of date: run `python -m autograder build` and commit the result")
+        return 1
+    if not stale:
+        print("all generated files are up to date")
+    return 0

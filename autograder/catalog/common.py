@@ -1,0 +1,195 @@
+"""Input makers and judges that the four exercises share."""
+import math
+
+import torch
+
+from ..compare import PRINTED, mismatch, shape_text
+
+PROJECTIONS = ("W_query", "W_key", "W_value")
+
+
+# ---- inputs -------------------------------------------------------------------------------
+
+def randn(generator, *shape, dtype=torch.float64):
+    return torch.randn(*shape, generator=generator, dtype=dtype)
+
+
+def between(generator, low, high):
+    """A random int in [low, high]."""
+    return int(torch.randint(low, high + 1, (), generator=generator))
+
+
+def linear_state(generator, name, d_in, d_out, bias, dtype=torch.float64):
+    """Weights for nn.Linear(d_in, d_out) stored under the documented name, scaled like PyTorch's init."""
+    state = {f"{name}.weight": randn(generator, d_out, d_in, dtype=dtype) / math.sqrt(d_in)}
+    if bias:
+        state[f"{name}.bias"] = randn(generator, d_out, dtype=dtype) / math.sqrt(d_in)
+    return state
+
+
+def projection_state(generator, d_q, d_kv, d_out, bias, prefix="", dtype=torch.float64):
+    state = linear_state(generator, f"{prefix}W_query", d_q, d_out, bias, dtype)
+    state |= linear_state(generator, f"{prefix}W_key", d_kv, d_out, bias, dtype)
+    state |= linear_state(generator, f"{prefix}W_value", d_kv, d_out, bias, dtype)
+    return state
+
+
+def left_padding(generator, b, n):
+    """(b, n) bool with a random number of leading padding tokens per row, at least two tokens kept."""
+    lengths = torch.randint(2, n + 1, (b,), generator=generator)
+    return torch.arange(n).unsqueeze(0) < (n - lengths).unsqueeze(1)
+
+
+def key_mask(generator, *shape, rate=0.3):
+    """Random bool mask over (..., n_q, n_k) that never blocks key 0, so every row keeps one key."""
+    mask = torch.rand(*shape, generator=generator) < rate
+    mask[..., 0] = False
+    return mask
+
+
+def forward_probe(target, init, args, *, label, **extra):
+    return {"target": target, "init": init, "args": list(args), "label": label, **extra}
+
+
+# ---- judges -------------------------------------------------------------------------------
+
+def _labelled(probe, message):
+    return f"{probe['label']}: {message}" if probe.get("label") else message
+
+
+def matches_expected(*names):
+    """Judge: each output equals the expected one; positions the reference leaves NaN are never graded."""
+
+    def judge(probes, observed, expected):
+        for probe, got, want in zip(probes, observed, expected):
+            if len(got["outputs"]) != len(want["outputs"]):
+                return _labelled(probe, f"returned {len(got['outputs'])} tensor(s), expected {len(want['outputs'])}")
+            for name, tensor, reference in zip(names, got["outputs"], want["outputs"]):
+                message = mismatch(name, tensor, reference, ignore=reference.isnan())
+                if message:
+                    return _labelled(probe, message)
+        return None
+
+    return judge
+
+
+def has_shapes(*names, shapes):
+    """Judge: output i has shape shapes(probe)[i] for every probe."""
+
+    def judge(probes, observed, expected):
+        for probe, got in zip(probes, observed):
+            wanted = shapes(probe)
+            if len(got["outputs"]) != len(wanted):
+                return _labelled(probe, f"returned {len(got['outputs'])} tensor(s), expected {len(wanted)}")
+            for name, tensor, shape in zip(names, got["outputs"], wanted):
+                if tuple(tensor.shape) != tuple(shape):
+                    return _labelled(probe, f"{name} has shape {shape_text(tensor.shape)}, expected {shape_text(shape)}")
+        return None
+
+    return judge
+
+
+def matches_printed(name, printed):
+    """Judge: the single probe's first output equals numbers a course printed (four decimals)."""
+
+    def judge(probes, observed, expected):
+        return mismatch(name, observed[0]["outputs"][0], torch.tensor(printed), tolerance=PRINTED)
+
+    return judge
+
+
+def unchanged_where(name, positions):
+    """Judge for pairs of probes (original, altered): outputs agree at positions(probe) (a bool index over tokens)."""
+
+    def judge(probes, observed, expected):
+        for index in range(0, len(probes), 2):
+            keep = positions(probes[index])
+            before, after = observed[index]["outputs"][0], observed[index + 1]["outputs"][0]
+            if before.shape != after.shape:
+                return _labelled(probes[index], f"{name} changed shape from {shape_text(before.shape)} to {shape_text(after.shape)}")
+            message = mismatch(name, after[keep], before[keep])
+            if message:
+                return _labelled(probes[index + 1], message)
+        return None
+
+    return judge
+
+
+def raises(error_type):
+    """Judge: every probe raised error_type."""
+
+    def judge(probes, observed, expected):
+        for probe, got in zip(probes, observed):
+            error = got.get("error")
+            if error is None:
+                return _labelled(probe, f"no {error_type} was raised")
+            if error["type"] != error_type:
+                return _labelled(probe, f"raised {error['type']} ({error['message']}), expected {error_type}")
+        return None
+
+    return judge
+
+
+def layers_are(expected):
+    """Judge for inspect probes: expected(probe) gives {"parameters": {name: shape}, "buffers": {...}, "layers": {...}}.
+
+    Parameters not in the expectation are allowed only for names the exercise does not fix.
+    """
+
+    def judge(probes, observed, expected_unused):
+        for probe, got in zip(probes, observed):
+            info, wanted = got["info"], expected(probe)
+            for name, shape in wanted.get("parameters", {}).items():
+                if name not in info["parameters"]:
+                    return _labelled(probe, f"there is no parameter {name}")
+                if info["parameters"][name] != list(shape):
+                    return _labelled(probe, f"{name} has shape {shape_text(info['parameters'][name])}, expected {shape_text(shape)}")
+            for name in wanted.get("absent", []):
+                if name in info["parameters"]:
+                    return _labelled(probe, f"{name} exists, but qkv_bias is False")
+            for name, (shape, dtype) in wanted.get("buffers", {}).items():
+                if name not in info["buffers"]:
+                    hint = " (it is a parameter; register it as a buffer)" if name in info["parameters"] else ""
+                    return _labelled(probe, f"there is no buffer {name}{hint}")
+                buffer = info["buffers"][name]
+                if buffer["shape"] != list(shape) or buffer["dtype"] != dtype:
+                    return _labelled(probe, f"buffer {name} is {buffer['dtype']} {shape_text(buffer['shape'])}, "
+                                            f"expected {dtype} {shape_text(shape)}")
+            for name, properties in wanted.get("layers", {}).items():
+                layer = info["layers"].get(name)
+                if layer is None:
+                    return _labelled(probe, f"there is no layer {name}")
+                for key, value in properties.items():
+                    if layer.get(key) != value:
+                        return _labelled(probe, f"{name} has {key} {layer.get(key)!r}, expected {value!r}")
+            count = wanted.get("parameter_count")
+            if count is not None and info["parameter_count"] != count:
+                return _labelled(probe, f"{info['parameter_count']:,} parameters, expected {count:,}")
+        return None
+
+    return judge
+
+
+def projections_of(d_q, d_kv, d_out, bias, prefix=""):
+    """Expected parameters of W_query (d_q -> d_out) and W_key, W_value (d_kv -> d_out)."""
+    parameters, absent = {}, []
+    for name, d_in in zip(PROJECTIONS, (d_q, d_kv, d_kv)):
+        parameters[f"{prefix}{name}.weight"] = (d_out, d_in)
+        if bias:
+            parameters[f"{prefix}{name}.bias"] = (d_out,)
+        else:
+            absent.append(f"{prefix}{name}.bias")
+    return parameters, absent
+
+
+def numeric_checks(exercise, part, name, probes, output_names, *, title, hint, fixture_points, hidden_points):
+    """The same random probes judged twice: against committed fixtures (public) and the reference (hidden)."""
+    from ..checks import Check
+
+    judge = matches_expected(*output_names)
+    return [
+        Check(f"{exercise}.{name}_fixture", part, fixture_points, f"{title}, on fixed inputs",
+              probes, judge, against="fixture", hint=hint),
+        Check(f"{exercise}.{name}_hidden", part, hidden_points, f"{title}, on fresh inputs",
+              probes, judge, against="reference", hint=hint),
+    ]

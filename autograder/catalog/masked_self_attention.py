@@ -1,0 +1,132 @@
+"""Checks for exercise 2: causal_mask (2 points) and CausalSelfAttention (8 points)."""
+import torch
+
+from ..checks import Check
+from ..compare import mismatch
+from .common import (between, forward_probe, has_shapes, layers_are, left_padding, matches_expected, numeric_checks,
+                     projection_state, projections_of, raises, randn, unchanged_where)
+
+EXERCISE = "masked_self_attention"
+MASK, HEAD = "causal_mask", "CausalSelfAttention"
+
+
+def mask_probes(generator):
+    return [{"target": MASK, "args": [n], "label": f"causal_mask({n})"} for n in (1, 4, 7)]
+
+
+def judge_mask(probes, observed, expected):
+    for probe, got in zip(probes, observed):
+        n = probe["args"][0]
+        above_diagonal = torch.arange(n).unsqueeze(0) > torch.arange(n).unsqueeze(1)  # key j > query i
+        message = mismatch("the mask", got["outputs"][0], above_diagonal)
+        if message:
+            return f"{probe['label']}: {message}"
+    return None
+
+
+def mask_random(generator):
+    return [{"target": MASK, "args": [between(generator, 2, 12)], "kwargs": {"device": "cpu"},
+             "label": "causal_mask(n, device='cpu')"}]
+
+
+def head_init(d_in, d_out, context_length, dropout=0.0, bias=False):
+    return {"d_in": d_in, "d_out": d_out, "context_length": context_length, "dropout": dropout, "qkv_bias": bias}
+
+
+def head_probe(generator, lead, n, d_in, d_out, context_length, bias, padded, dropout=0.0, dtype=torch.float64):
+    state = projection_state(generator, d_in, d_in, d_out, bias, dtype=dtype)
+    x = randn(generator, *lead, n, d_in, dtype=dtype)
+    kwargs, label = {}, f"CausalSelfAttention({d_in}, {d_out}, {context_length}) on x {tuple(x.shape)}"
+    if padded:
+        padding = left_padding(generator, lead[0] if lead else 1, n)
+        kwargs["padding_mask"] = padding if lead else padding[0]
+        label += " with a padding mask"
+    return forward_probe(HEAD, head_init(d_in, d_out, context_length, dropout, bias), [x], kwargs=kwargs,
+                         state=state, dtype=str(dtype).removeprefix("torch."), label=label)
+
+
+def head_random(generator):
+    probes = []
+    for lead, padded, bias in (((2,), False, False), ((3,), True, True), ((), True, False), ((), False, True)):
+        n, d_in, d_out = between(generator, 2, 8), between(generator, 1, 7), between(generator, 1, 7)
+        # eval mode with dropout > 0: dropout must be off outside training
+        probes.append(head_probe(generator, lead, n, d_in, d_out, n + between(generator, 0, 3), bias, padded, dropout=0.5))
+    return probes
+
+
+def head_layers(generator):
+    return [{"target": HEAD, "init": head_init(5, 3, 7, 0.25, bias), "inspect": True,
+             "label": f"CausalSelfAttention(5, 3, 7, dropout=0.25, qkv_bias={bias})"} for bias in (False, True)]
+
+
+def head_expected_layers(probe):
+    parameters, absent = projections_of(5, 5, 3, probe["init"]["qkv_bias"])
+    return {"parameters": parameters, "absent": absent, "buffers": {"mask": ((7, 7), "torch.bool")},
+            "layers": {"dropout": {"class": "Dropout", "p": 0.25}}}
+
+
+def head_shape_probes(generator):
+    return [forward_probe(HEAD, head_init(5, 3, 7), [randn(generator, *shape, dtype=torch.float32)],
+                          label=f"CausalSelfAttention(5, 3, 7) on x {shape}") for shape in ((2, 4, 5), (6, 5))]
+
+
+def head_shapes(probe):
+    return [(*probe["args"][0].shape[:-1], probe["init"]["d_out"])]
+
+
+def causality_probes(generator):
+    """Pairs: x, then x with every token from position 3 on replaced."""
+    state = projection_state(generator, 4, 4, 3, False)
+    x = randn(generator, 2, 6, 4)
+    altered = x.clone()
+    altered[:, 3:] = randn(generator, 2, 3, 4)
+    return [forward_probe(HEAD, head_init(4, 3, 6), [inputs], state=state, dtype="float64", label=label)
+            for inputs, label in ((x, "x (2, 6, 4)"), (altered, "x with tokens 3 to 5 changed"))]
+
+
+def padding_probes(generator):
+    """Pairs: x with left padding, then the same with the padding tokens' contents changed."""
+    probes = []
+    for lead in ((2,), ()):
+        state = projection_state(generator, 4, 4, 3, False)
+        x = randn(generator, *lead, 6, 4)
+        padding = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
+        padding = padding if lead else padding[1]
+        altered = torch.where(padding.unsqueeze(-1), randn(generator, *lead, 6, 4), x)
+        for inputs, label in ((x, f"x {tuple(x.shape)} with padding"), (altered, "the padding tokens changed")):
+            probes.append(forward_probe(HEAD, head_init(4, 3, 6), [inputs], kwargs={"padding_mask": padding},
+                                        state=state, dtype="float64", label=label))
+    return probes
+
+
+def too_long_probes(generator):
+    return [forward_probe(HEAD, head_init(4, 3, 5), [randn(generator, *shape)],
+                          label=f"context_length 5, x {shape}") for shape in ((2, 6, 4), (7, 4))]
+
+
+CHECKS = [
+    Check(f"{EXERCISE}.mask_values", MASK, 1.0, "causal_mask(n) is bool (n, n), True exactly above the diagonal",
+          mask_probes, judge_mask, hint="torch.triu(..., diagonal=1) keeps what lies above the diagonal; True means blocked"),
+    Check(f"{EXERCISE}.mask_hidden", MASK, 1.0, "causal_mask(n, device) on fresh sizes",
+          mask_random, matches_expected("the mask"), against="reference",
+          hint="accept a device argument and create the mask on it"),
+    Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "projections, dropout and the mask buffer",
+          head_layers, layers_are(head_expected_layers),
+          hint="register the mask with self.register_buffer('mask', ...) so it follows .to() and state_dict"),
+    Check(f"{EXERCISE}.head_shapes", HEAD, 1.0, "output is (..., n, d_out) for n ≤ context_length, batched and unbatched",
+          head_shape_probes, has_shapes("output", shapes=head_shapes),
+          hint="slice the mask to the sequence: self.mask[:n, :n]"),
+    Check(f"{EXERCISE}.causality", HEAD, 1.0, "changing a later token never changes an earlier output",
+          causality_probes, unchanged_where("output", lambda probe: (slice(None), slice(0, 3))),
+          hint="fill the scores above the diagonal with -inf before the softmax"),
+    Check(f"{EXERCISE}.padding", HEAD, 1.0, "changing a padding token changes no other token's output",
+          padding_probes, unchanged_where("output", lambda probe: ~probe["kwargs"]["padding_mask"]),
+          hint="block padding tokens as keys: combine padding_mask.unsqueeze(-2) with the causal mask"),
+    Check(f"{EXERCISE}.too_long", HEAD, 1.0, "a sequence longer than context_length raises ValueError",
+          too_long_probes, raises("ValueError"), judges_errors=True,
+          hint="compare n = x.shape[-2] with the mask's size and raise ValueError naming both"),
+    *numeric_checks(EXERCISE, HEAD, "head_values", head_random, ("output",),
+                    title="output equals the reference with the same weights, with and without padding",
+                    hint="in eval mode dropout must do nothing; the mask is applied before the softmax",
+                    fixture_points=1.0, hidden_points=2.0),
+]

@@ -1,0 +1,194 @@
+"""What a check is, and how a set of checks turns observations into a scored report.
+
+A check pairs probes (plain inputs for student code, see probes.py) with a
+judge that reads the resulting observations. The judge runs in the grader and
+compares against one of three things:
+
+  properties  nothing but the observations themselves (shapes, causality, ...)
+  fixture     expected observations committed in autograder/fixtures/
+  reference   the same probes run on solutions/ in the grader (hidden checks)
+"""
+import importlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from . import wire
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# A fixture check draws its inputs from this seed when an instructor writes the fixtures.
+FIXTURE_SEED = 20240917
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    part: str
+    points: float
+    title: str
+    probes: Callable[[torch.Generator], list]
+    judge: Callable[[list, list, list], str | None]
+    against: str = "properties"
+    hint: str = ""
+    judges_errors: bool = False
+
+    @property
+    def public(self):
+        return self.against != "reference"
+
+
+@dataclass
+class CheckResult:
+    id: str
+    points: float
+    max_points: float
+    status: str
+    message: str = ""
+    hint: str = ""
+    title: str = ""
+    part: str = ""
+
+
+@dataclass
+class Report:
+    exercise: str
+    checks: list = field(default_factory=list)
+    submission: str | None = None
+    student: str | None = None
+    seed: int | None = None
+
+    @property
+    def score(self):
+        return sum(check.points for check in self.checks)
+
+    @property
+    def max_score(self):
+        return sum(check.max_points for check in self.checks)
+
+    def as_json(self):
+        return {
+            "submission": self.submission,
+            "student": self.student,
+            "exercise": self.exercise,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [
+                {key: value for key, value in asdict(check).items() if key not in ("title", "part")}
+                for check in self.checks
+            ],
+        }
+
+
+def catalog(exercise):
+    """The checks of one exercise, in the order they are shown."""
+    from .catalog import CATALOG
+
+    if exercise not in CATALOG:
+        raise KeyError(f"unknown exercise {exercise!r}; choose one of {', '.join(CATALOG)}")
+    return importlib.import_module(f".catalog.{exercise}", __package__).CHECKS
+
+
+def select(exercise, *, public_only=False, parts=None):
+    return [
+        check for check in catalog(exercise)
+        if (check.public or not public_only) and (parts is None or check.part in parts)
+    ]
+
+
+@cache
+def load_fixtures(exercise):
+    path = FIXTURES / f"{exercise}.json"
+    if not path.exists():
+        return {}
+    return wire.decode(json.loads(path.read_text()))
+
+
+def reference_namespace(exercise):
+    """The reference module's globals; imported only in the grader, never next to student code."""
+    return vars(importlib.import_module(f"solutions.{exercise}"))
+
+
+def reference_observations(exercise, probes):
+    from .probes import observe
+
+    namespace = reference_namespace(exercise)
+    return [observe(namespace, probe) for probe in probes]
+
+
+def plan(checks, exercise, seed):
+    """Probes for each check: fixture checks read theirs from disk, the rest draw them from the seed."""
+    planned = []
+    for index, check in enumerate(checks):
+        if check.against == "fixture":
+            stored = load_fixtures(exercise).get(check.id)
+            planned.append(None if stored is None else stored["probes"])
+        else:
+            generator = torch.Generator().manual_seed(seed + index)
+            planned.append(check.probes(generator))
+    return planned
+
+
+def run(exercise, observe_all, *, public_only=False, parts=None, seed=None):
+    """Run an exercise's checks; observe_all(probes) -> observations runs the student side."""
+    seed = secrets.randbits(31) if seed is None else seed
+    checks = select(exercise, public_only=public_only, parts=parts)
+    planned = plan(checks, exercise, seed)
+    flat = [probe for probes in planned if probes for probe in probes]
+    observed_flat = iter(observe_all(flat))
+    report = Report(exercise=exercise, seed=seed)
+    for check, probes in zip(checks, planned):
+        if probes is None:
+            report.checks.append(_result(check, "error", "the fixture for this check is missing: "
+                                         "instructors write it with `python -m autograder build`"))
+            continue
+        observed = [next(observed_flat) for _ in probes]
+        report.checks.append(judge(check, exercise, probes, observed))
+    return report
+
+
+def judge(check, exercise, probes, observed):
+    errors = [observation["error"] for observation in observed if "error" in observation]
+    # a check that expects an error (ValueError) still cannot pass on an unfilled stub
+    errors = errors if not check.judges_errors else [error for error in errors if error["stub"]]
+    if errors:
+        status = "timeout" if errors[0]["type"] == "Timeout" else "error"
+        return _result(check, status, error_text(errors[0]), stub_hint(errors[0]))
+    expected = None
+    if check.against == "fixture":
+        expected = load_fixtures(exercise)[check.id]["expected"]
+    elif check.against == "reference":
+        expected = reference_observations(exercise, probes)
+    message = check.judge(probes, observed, expected)
+    if message is None:
+        return _result(check, "passed")
+    return _result(check, "failed", message, check.hint)
+
+
+def _result(check, status, message="", hint=""):
+    points = check.points if status == "passed" else 0.0
+    return CheckResult(id=check.id, points=points, max_points=check.points, status=status,
+                       message=message, hint=hint, title=check.title, part=check.part)
+
+
+def error_text(error):
+    if error["type"] in ("Timeout", "Crash", "SubmissionError"):
+        return error["message"]
+    if error["stub"]:
+        return f"not implemented yet: {error['stage']} raised NotImplementedError"
+    text = f"{error['type']} while {error['stage']}"
+    if error["message"]:
+        text += f": {error['message']}"
+    if error["where"]:
+        text += f" ({error['where']})"
+    return text
+
+
+def stub_hint(error):
+    if error["stub"]:
+        return "replace `raise NotImplementedError()` in the cell marked YOUR CODE HERE with your code"
+    return ""

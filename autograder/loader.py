@@ -1,0 +1,142 @@
+"""The seam between the grader and a submission: load a notebook or a .py file into a namespace.
+
+From a notebook only the answer cells (nbgrader solution cells) and the cells
+tagged `setup` run, in order, each on its own: a cell that fails is recorded
+and the rest still load, so a broken cell costs only the checks that need it.
+Scratch cells, plots and test cells are never run.
+"""
+import json
+import linecache
+import os
+import re
+import sys
+import types
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .catalog import CATALOG
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read at all; the message says why and what to do."""
+
+
+@dataclass
+class Submission:
+    path: Path
+    exercise: str
+    namespace: dict
+    problems: list = field(default_factory=list)  # cells or files that failed to run, as messages
+
+
+def infer_exercise(path):
+    """The exercise id in a file name such as 02_masked_self_attention.ipynb or cross_attention.py."""
+    stem = re.sub(r"^\d+_", "", Path(path).stem)
+    if stem in CATALOG:
+        return stem
+    raise SubmissionError(
+        f"cannot tell which exercise {Path(path).name} is: name it after one of "
+        f"{', '.join(CATALOG)} (for example 01_self_attention.ipynb or self_attention.py), or pass --exercise")
+
+
+def load(path, exercise=None):
+    """Load a notebook or .py submission into a fresh namespace."""
+    path = Path(path)
+    exercise = exercise or infer_exercise(path)
+    if exercise not in CATALOG:
+        raise SubmissionError(f"unknown exercise {exercise!r}; choose one of {', '.join(CATALOG)}")
+    if not path.is_file():
+        raise SubmissionError(f"{path} does not exist")
+    if path.suffix == ".ipynb":
+        return _load_notebook(path, exercise)
+    if path.suffix == ".py":
+        return _load_module(path, exercise)
+    raise SubmissionError(f"{path.name} is neither a notebook (.ipynb) nor a Python file (.py)")
+
+
+def answer_cells(notebook):
+    """(index, source) of the cells that define the student's code, in order."""
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") or "setup" in cell.metadata.get("tags", []):
+            yield index, cell.source
+
+
+def read_notebook(path):
+    try:
+        return nbformat.read(path, as_version=4)
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
+        raise SubmissionError(f"{path.name} is not a notebook (not valid JSON: {error}); "
+                              "download it again from Jupyter with File > Save, or restore it from the release") from None
+    except Exception as error:
+        raise SubmissionError(f"{path.name} cannot be read as a notebook: {error}") from None
+
+
+def _load_notebook(path, exercise):
+    notebook = read_notebook(path)
+    namespace = {"__name__": f"submission_{exercise}"}
+    problems = []
+    with _inside(path.parent):
+        for index, source in answer_cells(notebook):
+            filename = f"{path.name}, cell {index + 1}"
+            problem = _run_source(_without_magics(source), filename, namespace)
+            if problem:
+                problems.append(problem)
+    return Submission(path, exercise, namespace, problems)
+
+
+def _load_module(path, exercise):
+    """Load a .py file as a module of a package made of its folder, so `from .x import y` finds siblings."""
+    package = f"_submission_{abs(hash(str(path.parent.resolve())))}"
+    if package not in sys.modules:
+        module = types.ModuleType(package)
+        module.__path__ = [str(path.parent)]
+        sys.modules[package] = module
+    namespace = {"__name__": f"{package}.{path.stem}", "__package__": package, "__file__": str(path)}
+    problem = _run_source(path.read_text(), str(path), namespace)
+    return Submission(path, exercise, namespace, [problem] if problem else [])
+
+
+def _run_source(source, filename, namespace):
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as error:
+        return f"{filename}: syntax error on line {error.lineno}: {error.msg}"
+    try:
+        exec(code, namespace)
+    except Exception as error:
+        return f"{filename}: {type(error).__name__}: {error}"
+    return None
+
+
+def _without_magics(source):
+    """IPython magics and shell escapes mean nothing outside a kernel: drop them."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+@contextmanager
+def _inside(directory):
+    previous = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def import_from_notebook(notebook, name):
+    """The object called name, defined by the answer cells of another notebook in this folder."""
+    path = Path(notebook)
+    if not path.is_file():
+        raise ImportError(f"{notebook} is not in {Path.cwd()}: exercise 4 uses your {name} from it, "
+                          "so keep the notebooks of this assignment together")
+    submission = _load_notebook(path, infer_exercise(path))
+    if name not in submission.namespace:
+        raise ImportError(f"{notebook} defines no {name}")
+    return submission.namespace[name]

@@ -1,0 +1,168 @@
+"""The student side of a check: run student code on plain inputs, return plain outputs.
+
+A probe is a dict of plain data (names, numbers, tensors); its observation is
+another. Nothing here judges anything and nothing here imports the reference
+solutions, so this module is all that ever needs to run next to student code.
+
+Probe keys:
+  target          name of the function or class in the submission
+  init            constructor keyword arguments (classes only)
+  seed            torch.manual_seed before construction, so layer creation order shows
+  state           {documented parameter name: tensor} copied into the module
+  dtype           "float64" to run the module in double precision
+  train           True for training mode (dropout active)
+  args, kwargs    what to pass to the function or to forward
+  inspect         True to describe the module's layers instead of calling it
+  per_head        True to also return each of module.heads' outputs
+  stand_in_heads  True to build wrapper heads from StandInHead instead of the submission's class
+"""
+import traceback
+
+import torch
+from torch import nn
+
+from .wire import _DTYPES
+
+
+class StandInHead(nn.Module):
+    """A causal head that is not attention, so a wrapper is graded without the student's own head.
+
+    It records how the wrapper built it and mixes each token with the ones
+    before it by a running mean, which is enough to see order and causality.
+    """
+
+    def __init__(self, d_in, d_out, context_length, dropout=0.0, qkv_bias=False):
+        super().__init__()
+        self.built_with = dict(d_in=d_in, d_out=d_out, context_length=context_length, dropout=dropout, qkv_bias=qkv_bias)
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+
+    def forward(self, x):
+        values = self.W_value(x)  # (..., n, d_out)
+        count = torch.arange(1, x.shape[-2] + 1, dtype=values.dtype).unsqueeze(-1)  # (n, 1)
+        return values.cumsum(dim=-2) / count
+
+
+class ProbeError(Exception):
+    """Student code raised, or did not provide what the probe needs."""
+
+
+def observe(namespace, probe):
+    """Run one probe against a submission's namespace; never raises."""
+    stage = f"looking up {probe['target']}"
+    try:
+        target = namespace.get(probe["target"])
+        if target is None:
+            raise ProbeError(f"{probe['target']} is not defined: keep the name from the exercise")
+        if "init" not in probe:
+            stage = f"calling {probe['target']}"
+            return {"outputs": _outputs(target(*probe.get("args", []), **probe.get("kwargs", {})))}
+        stage = f"building {_call_text(probe['target'], probe['init'])}"
+        module = _build(namespace, target, probe)
+        if probe.get("inspect"):
+            return {"info": describe(module)}
+        stage = f"calling {probe['target']}.forward"
+        module.train(bool(probe.get("train")))
+        with torch.no_grad():
+            result = {"outputs": _outputs(module(*probe.get("args", []), **probe.get("kwargs", {})))}
+            if probe.get("per_head"):
+                result["heads"] = [_outputs(head(*probe["args"]))[0] for head in module.heads]
+        return result
+    except Exception as error:  # student code may raise anything; report it, don't propagate
+        return {"error": _error_report(error, stage)}
+
+
+def _build(namespace, cls, probe):
+    swapped = probe.get("stand_in_heads") and "CausalSelfAttention" in namespace
+    saved = namespace.get("CausalSelfAttention")
+    if probe.get("stand_in_heads"):
+        namespace["CausalSelfAttention"] = StandInHead
+    try:
+        if probe.get("seed") is not None:
+            torch.manual_seed(probe["seed"])
+        module = cls(**probe["init"])
+    finally:
+        if probe.get("stand_in_heads"):
+            if swapped:
+                namespace["CausalSelfAttention"] = saved
+            else:
+                del namespace["CausalSelfAttention"]
+    if not isinstance(module, nn.Module):
+        raise ProbeError(f"{probe['target']} is not an nn.Module subclass")
+    if probe.get("dtype"):
+        module = module.to(_DTYPES[probe["dtype"]])
+    for name, value in (probe.get("state") or {}).items():
+        _assign(module, name, value)
+    return module
+
+
+def _assign(module, name, value):
+    """Copy value into the parameter or buffer called name, or say which documented name is missing."""
+    try:
+        current = module.get_parameter(name) if name in dict(module.named_parameters()) else module.get_buffer(name)
+    except AttributeError:
+        owner = name.rsplit(".", 1)[0]
+        raise ProbeError(f"{type(module).__name__} has no {name}: the exercise names this layer {owner}") from None
+    if tuple(current.shape) != tuple(value.shape):
+        raise ProbeError(f"{name} has shape {tuple(current.shape)}, expected {tuple(value.shape)}")
+    with torch.no_grad():
+        current.copy_(value)
+
+
+def describe(module):
+    """Layers, parameter shapes and buffers of a module, as plain data."""
+    parameters = {name: list(p.shape) for name, p in module.named_parameters()}
+    buffers = {name: {"shape": list(b.shape), "dtype": str(b.dtype)} for name, b in module.named_buffers()}
+    layers = {}
+    for name, child in module.named_modules():
+        if name:
+            layers[name] = {"class": type(child).__name__, "p": getattr(child, "p", None)}
+            if isinstance(child, StandInHead):
+                layers[name]["built_with"] = child.built_with
+    heads = getattr(module, "heads", None)
+    distinct = len({id(head) for head in heads}) if isinstance(heads, nn.Module) else None
+    return {
+        "class": type(module).__name__,
+        "parameters": parameters,
+        "buffers": buffers,
+        "layers": layers,
+        "parameter_count": sum(p.numel() for p in module.parameters()),
+        "distinct_heads": distinct,
+    }
+
+
+def _outputs(result):
+    """A tensor or a tuple of tensors -> list of plain tensors."""
+    items = result if isinstance(result, (tuple, list)) else [result]
+    outputs = []
+    for item in items:
+        if not isinstance(item, torch.Tensor):
+            raise ProbeError(f"returned a {type(item).__name__} where a tensor was expected")
+        outputs.append(item.detach().as_subclass(torch.Tensor).clone())
+    return outputs
+
+
+def _call_text(name, kwargs):
+    return f"{name}(" + ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) + ")"
+
+
+def _error_report(error, stage):
+    """Where the student's code raised: the last frame outside the kit and torch."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _is_student_frame(frame.filename)]
+    where = ""
+    if frames:
+        frame = frames[-1]
+        where = f"{frame.filename}, line {frame.lineno}" + (f": {frame.line.strip()}" if frame.line else "")
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "stage": stage,
+        "where": where,
+        "stub": isinstance(error, NotImplementedError),
+    }
+
+
+def _is_student_frame(filename):
+    return not any(part in filename for part in ("/autograder/", "/torch/", "/site-packages/", "<frozen"))
+

@@ -1,0 +1,57 @@
+"""Show a report: a text table for terminals, plain HTML for notebooks (no scripts, no element ids)."""
+import html
+import shutil
+import textwrap
+
+MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
+COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeout": "#9a6700"}
+
+
+def text(report, *, width=None):
+    width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
+    title = report.submission or report.exercise
+    lines = [f"{title} — {report.exercise}: {_points(report.score)}/{_points(report.max_score)} points"]
+    for check in report.checks:
+        lines.append(f" {MARKS[check.status]} {_points(check.points):>3}/{_points(check.max_points):<3} "
+                     f"{check.id.split('.', 1)[1]}: {check.title}")
+        for label, body in (("", check.message), ("hint: ", check.hint)):
+            if body and check.status != "passed":
+                lines += textwrap.wrap(label + body, width, initial_indent=" " * 10, subsequent_indent=" " * 12)
+    return "\n".join(lines)
+
+
+def html_table(report):
+    rows = []
+    for check in report.checks:
+        colour = COLOURS[check.status]
+        detail = ""
+        if check.status != "passed":
+            detail = html.escape(check.message)
+            if check.hint:
+                detail += f"<br><i>Hint: {html.escape(check.hint)}</i>"
+        rows.append(
+            f"<tr><td style='color:{colour};font-weight:bold'>{MARKS[check.status]} {check.status}</td>"
+            f"<td>{_points(check.points)}/{_points(check.max_points)}</td>"
+            f"<td><code>{html.escape(check.id.split('.', 1)[1])}</code><br>{html.escape(check.title)}</td>"
+            f"<td>{detail}</td></tr>")
+    head = (f"<p><b>{html.escape(report.exercise)}</b>: {_points(report.score)} of "
+            f"{_points(report.max_score)} points from these checks</p>")
+    return (head + "<table><thead><tr><th>result</th><th>points</th><th>check</th><th>what is wrong</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+class Table:
+    """Displays as HTML in a notebook and as text anywhere else."""
+
+    def __init__(self, report):
+        self.report = report
+
+    def _repr_html_(self):
+        return html_table(self.report)
+
+    def __repr__(self):
+        return text(self.report)
+
+
+def _points(value):
+    return f"{value:g}"

@@ -1,0 +1,1 @@
+"""Reference implementations: the grading oracle. Never shipped to students."""
