@@ -21,7 +21,7 @@ import torch
 from . import wire
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# A fixture check draws its inputs from this seed when an instructor writes the fixtures.
+# Public checks draw their inputs from this seed when an instructor writes the fixtures.
 FIXTURE_SEED = 20240917
 
 
@@ -121,15 +121,14 @@ def reference_observations(exercise, probes):
 
 
 def plan(checks, exercise, seed):
-    """Probes for each check: fixture checks read theirs from disk, the rest draw them from the seed."""
+    """Probes for each check: public checks read fixed ones from the fixture file, hidden ones draw them from seed."""
     planned = []
     for index, check in enumerate(checks):
-        if check.against == "fixture":
+        if check.public:
             stored = load_fixtures(exercise).get(check.id)
             planned.append(None if stored is None else stored["probes"])
         else:
-            generator = torch.Generator().manual_seed(seed + index)
-            planned.append(check.probes(generator))
+            planned.append(check.probes(torch.Generator().manual_seed(seed + index)))
     return planned
 
 
@@ -153,20 +152,30 @@ def run(exercise, observe_all, *, public_only=False, parts=None, seed=None):
 
 def judge(check, exercise, probes, observed):
     errors = [observation["error"] for observation in observed if "error" in observation]
-    # a check that expects an error (ValueError) still cannot pass on an unfilled stub
-    errors = errors if not check.judges_errors else [error for error in errors if error["stub"]]
-    if errors:
+    if any(error["stub"] for error in errors):
+        stub = next(error for error in errors if error["stub"])
+        return _result(check, "error", error_text(stub), stub_hint(stub))
+    fixture = load_fixtures(exercise).get(check.id, {}) if check.public else {}
+    if errors and not check.judges_errors:
         status = "timeout" if errors[0]["type"] == "Timeout" else "error"
-        return _result(check, status, error_text(errors[0]), stub_hint(errors[0]))
-    expected = None
-    if check.against == "fixture":
-        expected = load_fixtures(exercise)[check.id]["expected"]
-    elif check.against == "reference":
-        expected = reference_observations(exercise, probes)
-    message = check.judge(probes, observed, expected)
-    if message is None:
-        return _result(check, "passed")
-    return _result(check, "failed", message, check.hint)
+        message = error_text(errors[0])
+    else:
+        if check.against == "fixture":
+            expected = fixture["expected"]
+        elif check.against == "reference":
+            expected = reference_observations(exercise, probes)
+        else:
+            expected = None
+        message = check.judge(probes, observed, expected)
+        if message is None:
+            return _result(check, "passed")
+        status = "failed"
+    if status == "timeout":
+        return _result(check, status, message)
+    from .misconceptions import diagnose
+
+    hint = diagnose(exercise, probes, observed, fixture.get("variants") if check.public else None)
+    return _result(check, status, message, hint or check.hint)
 
 
 def _result(check, status, message="", hint=""):

@@ -7,18 +7,33 @@ import json
 
 import torch
 
-from . import checks, wire
+from . import checks, misconceptions, wire
 from .catalog import CATALOG
 
 
 def expected_fixtures(exercise):
-    """{check id: {"probes": [...], "expected": [...]}} for the exercise's fixture checks, as JSON text."""
+    """The fixture file of one exercise, as JSON text.
+
+    {check id: {"probes": [...], "expected": [...] (fixture checks only),
+                "variants": {misconception id: observations}}} for every public check; a
+    variant is stored only where it behaves differently from the reference, since only
+    then can it explain a failure.
+    """
     fixtures = {}
     for check in checks.catalog(exercise):
+        if not check.public:
+            continue
+        probes = check.probes(torch.Generator().manual_seed(checks.FIXTURE_SEED))
+        reference = checks.reference_observations(exercise, probes)
+        entry = {"probes": probes, "variants": {}}
         if check.against == "fixture":
-            probes = check.probes(torch.Generator().manual_seed(checks.FIXTURE_SEED))
-            fixtures[check.id] = {"probes": probes, "expected": checks.reference_observations(exercise, probes)}
-    return json.dumps(wire.encode(fixtures), indent=None, sort_keys=True) + "\n"
+            entry["expected"] = reference
+        for misconception in misconceptions.for_exercise(exercise):
+            observed = misconceptions.variant_observations(misconception, probes)
+            if not misconceptions.same_observations(observed, reference):
+                entry["variants"][misconception.id] = observed
+        fixtures[check.id] = entry
+    return json.dumps(wire.encode(fixtures), sort_keys=True) + "\n"
 
 
 def generated_files():

@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from .catalog import CATALOG
 
 
@@ -59,22 +57,28 @@ def load(path, exercise=None):
 
 def answer_cells(notebook):
     """(index, source) of the cells that define the student's code, in order."""
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("cell_type") != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") or "setup" in cell.metadata.get("tags", []):
-            yield index, cell.source
+        metadata = cell.get("metadata", {})
+        if metadata.get("nbgrader", {}).get("solution") or "setup" in metadata.get("tags", []):
+            source = cell.get("source", "")
+            yield index, source if isinstance(source, str) else "".join(source)
 
 
 def read_notebook(path):
+    """The notebook as plain JSON data (nbformat's full validation costs seconds of imports)."""
     try:
-        return nbformat.read(path, as_version=4)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
-        raise SubmissionError(f"{path.name} is not a notebook (not valid JSON: {error}); "
-                              "download it again from Jupyter with File > Save, or restore it from the release") from None
-    except Exception as error:
-        raise SubmissionError(f"{path.name} cannot be read as a notebook: {error}") from None
+        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SubmissionError(f"{Path(path).name} is not a notebook (not valid JSON: {error}); "
+                              "save it again from Jupyter, or start again from the released notebook") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise SubmissionError(f"{Path(path).name} is JSON but not a notebook: it has no list of cells")
+    if notebook.get("nbformat") != 4:
+        raise SubmissionError(f"{Path(path).name} is in notebook format {notebook.get('nbformat')}; "
+                              "open and save it in a current Jupyter (format 4)")
+    return notebook
 
 
 def _load_notebook(path, exercise):

@@ -48,7 +48,8 @@ def key_mask(generator, *shape, rate=0.3):
 
 
 def forward_probe(target, init, args, *, label, **extra):
-    return {"target": target, "init": init, "args": list(args), "label": label, **extra}
+    """A probe that builds target(**init) and calls forward(*args); seeded, so a rerun builds the same weights."""
+    return {"target": target, "init": init, "args": list(args), "label": label, "seed": 0, **extra}
 
 
 # ---- judges -------------------------------------------------------------------------------

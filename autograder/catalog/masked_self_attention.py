@@ -99,6 +99,36 @@ def padding_probes(generator):
     return probes
 
 
+DROPOUT_VALUE = torch.tensor([1.0, -2.0, 3.0, 0.5], dtype=torch.float64)
+
+
+def dropout_probes(generator):
+    """Training mode, p = 0.5, and every token's value equal to DROPOUT_VALUE.
+
+    Whatever random numbers a correct implementation draws, dropping attention weights
+    leaves each output row a multiple of that one value; dropping output entries does not.
+    """
+    state = projection_state(generator, 3, 3, 4, True)
+    state["W_value.weight"] = torch.zeros(4, 3, dtype=torch.float64)
+    state["W_value.bias"] = DROPOUT_VALUE
+    x = randn(generator, 4, 8, 3)
+    return [forward_probe(HEAD, head_init(3, 4, 8, 0.5, True), [x], state=state, dtype="float64", train=True,
+                          label="training mode, dropout 0.5, all values equal")]
+
+
+def judge_dropout(probes, observed, expected):
+    output = observed[0]["outputs"][0]  # (4, 8, 4)
+    if output.shape != (4, 8, 4):
+        return f"output has shape {tuple(output.shape)}, expected (4, 8, 4)"
+    scale = output[..., :1] / DROPOUT_VALUE[0]  # (4, 8, 1): how much of the value each row kept
+    if not torch.allclose(output, scale * DROPOUT_VALUE, rtol=1e-6, atol=1e-9):
+        return ("in training mode some output rows are no longer a multiple of the common value: "
+                "dropout hit single output features instead of whole attention weights")
+    if torch.allclose(scale, torch.ones_like(scale)):
+        return "in training mode with dropout 0.5 no attention weight was dropped"
+    return None
+
+
 def too_long_probes(generator):
     return [forward_probe(HEAD, head_init(4, 3, 5), [randn(generator, *shape)],
                           label=f"context_length 5, x {shape}") for shape in ((2, 6, 4), (7, 4))]
@@ -125,8 +155,11 @@ CHECKS = [
     Check(f"{EXERCISE}.too_long", HEAD, 1.0, "a sequence longer than context_length raises ValueError",
           too_long_probes, raises("ValueError"), judges_errors=True,
           hint="compare n = x.shape[-2] with the mask's size and raise ValueError naming both"),
+    Check(f"{EXERCISE}.dropout", HEAD, 1.0, "in training mode dropout drops attention weights, not output features",
+          dropout_probes, judge_dropout,
+          hint="apply self.dropout to the attention weights after the softmax, before multiplying by the values"),
     *numeric_checks(EXERCISE, HEAD, "head_values", head_random, ("output",),
                     title="output equals the reference with the same weights, with and without padding",
                     hint="in eval mode dropout must do nothing; the mask is applied before the softmax",
-                    fixture_points=1.0, hidden_points=2.0),
+                    fixture_points=1.0, hidden_points=1.0),
 ]

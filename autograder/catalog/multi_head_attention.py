@@ -102,7 +102,7 @@ def mha_probe(generator, b, n, d_in, d_out, num_heads, bias=False, dtype=torch.f
 def mha_random(generator):
     probes = []
     for bias in (False, True):
-        num_heads, head_dim = between(generator, 1, 4), between(generator, 1, 4)
+        num_heads, head_dim = between(generator, 1, 4), between(generator, 2, 4)  # head_dim 1 hides the scaling
         probes.append(mha_probe(generator, between(generator, 1, 3), between(generator, 1, 7), between(generator, 1, 7),
                                 num_heads * head_dim, num_heads, bias))
     return probes

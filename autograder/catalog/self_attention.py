@@ -55,8 +55,8 @@ def judge_distributions(probes, observed, expected):
 def sdpa_random(generator):
     probes = []
     for lead, masked in (((), False), ((between(generator, 1, 3),), True), ((2, between(generator, 1, 3)), True)):
-        sizes = [between(generator, 1, 7) for _ in range(4)]
-        probes.append(sdpa_probe(generator, lead, *sizes, masked=masked))
+        n_q, n_k, d_k, d_v = (between(generator, 3 if masked else 1, 7) for _ in range(4))  # a mask needs keys to block
+        probes.append(sdpa_probe(generator, lead, n_q, n_k, d_k, d_v, masked=masked))
     return probes
 
 
