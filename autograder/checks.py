@@ -175,7 +175,8 @@ def judge(check, exercise, probes, observed):
     from .misconceptions import diagnose
 
     hint = diagnose(exercise, probes, observed, fixture.get("variants") if check.public else None)
-    return _result(check, status, message, hint or check.hint)
+    # the check's own hint is about wrong results; next to an exception it would mislead
+    return _result(check, status, message, hint or (check.hint if status == "failed" else ""))
 
 
 def _result(check, status, message="", hint=""):

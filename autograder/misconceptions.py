@@ -6,6 +6,7 @@ reference) and, when one reproduces the student's output, shows its hint. The
 kit's tests submit every variant as a student would and expect it to lose points.
 """
 import importlib
+import linecache
 import types
 from dataclasses import dataclass
 from functools import cache
@@ -158,34 +159,44 @@ def namespace(misconception_id):
     importlib.import_module(f"solutions.{misconception.exercise}")  # its siblings, for relative imports
     module = types.ModuleType(f"solutions._variant_{misconception.id}")
     module.__package__ = "solutions"
-    exec(compile(misconception.source(), f"<misconception {misconception.id}>", "exec"), module.__dict__)
+    source, filename = misconception.source(), f"<misconception {misconception.id}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # so errors show their line
+    exec(compile(source, filename, "exec"), module.__dict__)
     return module.__dict__
 
 
-def same_observations(first, second):
-    """Whether two runs of the same probes behaved alike: same errors, same layers, outputs equal to rounding."""
+def likeness(first, second):
+    """How alike two runs of the same probes were: 0 not alike; 1 same errors, layers and outputs
+    (to rounding); 2 that, and every error was raised by the same line of code."""
     import torch
 
+    same_lines = True
     for a, b in zip(first, second, strict=True):
         if ("error" in a) != ("error" in b):
-            return False
+            return 0
         if "error" in a:
-            if a["error"]["type"] != b["error"]["type"]:
-                return False
+            # the message too: torch's messages name the shapes, which tell most mistakes apart
+            if (a["error"]["type"], a["error"]["message"]) != (b["error"]["type"], b["error"]["message"]):
+                return 0
+            same_lines &= a["error"].get("code") == b["error"].get("code")
             continue
         if a.get("info") != b.get("info"):
-            return False
+            return 0
         tensors_a, tensors_b = a.get("outputs", []) + a.get("heads", []), b.get("outputs", []) + b.get("heads", [])
         if len(tensors_a) != len(tensors_b):
-            return False
+            return 0
         for x, y in zip(tensors_a, tensors_b):
             if x.shape != y.shape or x.dtype != y.dtype:
-                return False
+                return 0
             if x.is_floating_point() and not torch.allclose(x.double(), y.double(), rtol=1e-5, atol=1e-7, equal_nan=True):
-                return False
+                return 0
             if not x.is_floating_point() and not torch.equal(x, y):
-                return False
-    return True
+                return 0
+    return 2 if same_lines else 1
+
+
+def same_observations(first, second):
+    return likeness(first, second) > 0
 
 
 def variant_observations(misconception, probes):
@@ -206,7 +217,9 @@ def diagnose(exercise, probes, observed, stored=None):
                       if misconception.id in stored)
     else:
         candidates = ((misconception, variant_observations(misconception, probes)) for misconception in for_exercise(exercise))
+    best, best_likeness = None, 0
     for misconception, variant in candidates:
-        if same_observations(observed, variant):
-            return misconception.hint
-    return None
+        alike = likeness(observed, variant)
+        if alike > best_likeness:
+            best, best_likeness = misconception, alike
+    return best.hint if best else None

@@ -150,15 +150,17 @@ def _call_text(name, kwargs):
 def _error_report(error, stage):
     """Where the student's code raised: the last frame outside the kit and torch."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _is_student_frame(frame.filename)]
-    where = ""
+    where = code = ""
     if frames:
         frame = frames[-1]
+        code = (frame.line or "").split("#")[0].strip()
         where = f"{frame.filename}, line {frame.lineno}" + (f": {frame.line.strip()}" if frame.line else "")
     return {
         "type": type(error).__name__,
         "message": str(error),
         "stage": stage,
         "where": where,
+        "code": code,
         "stub": isinstance(error, NotImplementedError),
     }
 

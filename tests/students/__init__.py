@@ -17,10 +17,13 @@ def notebook_answers(name):
     """{answer cell grade_id (the name it defines): source} for a student module."""
     text = source(name)
     lines = text.splitlines(keepends=True)
-    answers = {}
+    answers, imports = {}, ""
     for node in ast.parse(text).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+            imports += "".join(lines[node.lineno - 1:node.end_lineno])
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            answers[node.name] = "".join(lines[node.lineno - 1:node.end_lineno])
+            # the first answer cell carries the module's imports, as a student would write them
+            answers[node.name] = ("" if answers else imports + "\n\n") + "".join(lines[node.lineno - 1:node.end_lineno])
     return answers
 
 
