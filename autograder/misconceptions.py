@@ -69,7 +69,7 @@ CATALOG = [
        (HEAD_SOFTMAX, "weights = torch.softmax(scores, dim=-1)")),
     _m("head_scaled_by_d_in", SA, "you scale by √d_in; the keys have width d_out, so scale by √d_out",
        (HEAD_SOFTMAX, "weights = torch.softmax(scores / math.sqrt(x.shape[-1]), dim=-1)")),
-    _m("head_softmax_over_queries", SA, "the softmax runs over the queries; take it over the keys, the last axis (dim=-1)",
+    _m("head_softmax_over_queries", SA, "in SelfAttention the softmax runs over the queries; take it over the keys (dim=-1)",
        (HEAD_SOFTMAX, "weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-2)")),
     _m("head_values_are_keys", SA, "the values come from W_key; use W_value for the values",
        ("values = self.W_value(x)  # (..., n, d_out)", "values = self.W_key(x)  # (..., n, d_out)")),

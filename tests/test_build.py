@@ -1,0 +1,98 @@
+"""Is solution code written once, kept out of everything students get, and is every generated file current?"""
+import re
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+
+from autograder.build import definitions, notebook_name, strip_solutions
+from conftest import EXERCISES, ROOT, run_kit
+
+STUDENT_FILES = sorted((ROOT / "release").rglob("*.ipynb")) + sorted((ROOT / "exercises").glob("*.py"))
+
+
+def solution_lines():
+    """Every meaningful line inside a solution region of solutions/, without comments."""
+    lines = set()
+    for path in (ROOT / "solutions").glob("*.py"):
+        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", path.read_text(), re.S):
+            for line in region.splitlines():
+                code = line.split("#")[0].strip()
+                if len(code) >= 12:  # shorter lines ("return x", "else:") say nothing about the solution
+                    lines.add(code)
+    return lines
+
+
+def code_lines(path):
+    if path.suffix == ".ipynb":
+        text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    else:
+        text = path.read_text()
+    return {line.split("#")[0].strip() for line in text.splitlines()}
+
+
+def test_strip_solutions_keeps_indentation_and_everything_else():
+    """Does every solution region become the nbgrader stub at the region's own indentation?"""
+    text = ("def f(x):\n    \"\"\"Doc.\"\"\"\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n\n"
+            "class A:\n    def g(self):\n        ### BEGIN SOLUTION\n        y = 1\n        return y\n        ### END SOLUTION\n")
+    assert strip_solutions(text) == (
+        "def f(x):\n    \"\"\"Doc.\"\"\"\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\n\n"
+        "class A:\n    def g(self):\n        # YOUR CODE HERE\n        raise NotImplementedError()\n")
+
+
+def test_definitions_include_the_closing_marker():
+    """Does a top-level definition's text run to its `### END SOLUTION`, which the AST leaves out?"""
+    found = definitions("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\n\nX = 1\n")
+    assert found == {"f": "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"}
+
+
+@pytest.mark.parametrize("path", STUDENT_FILES, ids=lambda path: path.name)
+def test_student_files_hold_no_solution_and_no_hidden_tests(path):
+    """Does no file a student receives contain a line of solution code or a hidden test?"""
+    text = path.read_text()
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert "from autograder.notebook import score" not in text
+    leaked = solution_lines() & code_lines(path)
+    assert leaked == set()
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_source_keeps_solutions_and_hidden_tests(exercise):
+    """Does each source notebook hold the full solution of its exercise and a hidden-tests region per test cell?"""
+    path = ROOT / "source" / "attention" / notebook_name(exercise)
+    notebook = nbformat.read(path, as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells)
+    tests = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert tests and all("### BEGIN HIDDEN TESTS" in cell.source for cell in tests)
+    assert sum(cell.metadata["nbgrader"]["points"] for cell in tests) == 10
+    for body in definitions((ROOT / "solutions" / f"{exercise}.py").read_text()).values():
+        assert body in code
+
+
+def test_exercises_match_solutions_outside_the_regions():
+    """Are exercises/*.py the solutions with only the regions replaced (same API, same docstrings)?"""
+    for exercise in EXERCISES:
+        solution = (ROOT / "solutions" / f"{exercise}.py").read_text()
+        assert (ROOT / "exercises" / f"{exercise}.py").read_text() == strip_solutions(solution)
+
+
+def test_build_check_passes_on_the_committed_tree():
+    """Is every generated file (exercises, answer cells, fixtures, release) up to date?"""
+    completed = run_kit("build", "--check")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_build_check_fails_when_a_solution_changes(tmp_path):
+    """After an edit to solutions/, does `build --check` fail and name the stale files?"""
+    copy = tmp_path / "course"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "gradebook.db", "samples"))
+    solution = copy / "solutions" / "cross_attention.py"
+    docstring = '"""Attention from x_q (..., n_q, d_q) to x_kv'
+    solution.write_text(solution.read_text().replace(docstring, '"""Cross-attention from x_q (..., n_q, d_q) to x_kv'))
+    completed = run_kit("build", "--check", cwd=copy)
+    assert completed.returncode == 1
+    for stale in ("exercises/cross_attention.py", "source/attention/03_cross_attention.ipynb",
+                  "release/attention/03_cross_attention.ipynb"):
+        assert f"stale: {stale}" in completed.stdout
+    assert "self_attention" not in completed.stdout.replace("masked_self_attention", "")

@@ -1,0 +1,77 @@
+"""Do the notebooks run in real kernels as a student and nbgrader run them?"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+SOURCE = sorted((ROOT / "source" / "attention").glob("*.ipynb"))
+RELEASE = sorted((ROOT / "release" / "attention").glob("*.ipynb"))
+
+
+def execute(path, **environment):
+    """Run a notebook top to bottom in a fresh python3 kernel; returns (notebook, error or None)."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    previous = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    try:
+        client.execute()
+        return notebook, None
+    except CellExecutionError as error:
+        return notebook, error
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def outputs(cell, kind):
+    return [output for output in cell.get("outputs", []) if output.output_type == kind]
+
+
+@pytest.mark.parametrize("path", SOURCE, ids=lambda path: path.name)
+def test_source_notebook_runs_and_every_test_cell_earns_its_points(path):
+    """Does each source notebook run top to bottom, every test cell passing and scoring its full points?"""
+    notebook, error = execute(path, NBGRADER_EXECUTION="autograde")
+    assert error is None, error
+    graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    for cell in graded:
+        score = outputs(cell, "execute_result")[-1]["data"]["text/plain"]
+        assert float(score) == cell.metadata["nbgrader"]["points"]
+        assert outputs(cell, "error") == [] and all(o.name == "stdout" for o in outputs(cell, "stream"))
+        html = outputs(cell, "display_data")[0]["data"]["text/html"]
+        assert "<table>" in html and "<script" not in html and " id=" not in html
+    pictures = [o for cell in notebook.cells for o in outputs(cell, "display_data") if "image/png" in o.get("data", {})]
+    assert pictures, "each notebook draws at least one attention heatmap"
+
+
+@pytest.mark.parametrize("path", RELEASE, ids=lambda path: path.name)
+def test_release_notebook_stops_at_its_first_check_cell(path):
+    """Does each release notebook run cleanly up to its first check cell and fail there with NotImplementedError?"""
+    notebook, error = execute(path)
+    assert error is not None and error.ename == "NotImplementedError"
+    first_test = next(i for i, cell in enumerate(notebook.cells) if cell.metadata.get("nbgrader", {}).get("grade"))
+    failing = [i for i, cell in enumerate(notebook.cells) if outputs(cell, "error")]
+    assert failing == [first_test]
+    table = outputs(notebook.cells[first_test], "display_data")[0]["data"]["text/html"]
+    assert "not implemented yet" in table
+
+
+def test_nbgrader_validate_passes_on_the_source_notebooks(tmp_path):
+    """Does `nbgrader validate` accept every source notebook?"""
+    environment = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    completed = subprocess.run([sys.executable, "-m", "nbgrader", "validate", *map(str, SOURCE)], cwd=tmp_path,
+                               capture_output=True, text=True, env=environment, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.count("Success! Your notebook passes all the tests.") == len(SOURCE), completed.stdout
