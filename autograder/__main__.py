@@ -15,11 +15,9 @@ def check_main(*, paths, exercise=None):
     failed = False
     for target in targets:
         submission = load(target.path, target.exercise)
-        for problem in submission.problems:
-            print(f"note: {problem}")
         report = checks.run(target.exercise, lambda probes: [observe(submission.namespace, p) for p in probes],
                             public_only=True)
-        report.submission = str(target.path)
+        report.submission, report.problems = str(target.path), submission.problems
         print(text(report), end="\n\n")
         failed |= report.score < report.max_score
     return 1 if failed else 0

@@ -9,6 +9,7 @@ compares against one of three things:
   reference   the same probes run on solutions/ in the grader (hidden checks)
 """
 import importlib
+import inspect
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
@@ -61,6 +62,7 @@ class Report:
     submission: str | None = None
     student: str | None = None
     seed: int | None = None
+    problems: list = field(default_factory=list)  # cells or files that did not run
 
     @property
     def score(self):
@@ -77,6 +79,7 @@ class Report:
             "exercise": self.exercise,
             "score": self.score,
             "max_score": self.max_score,
+            "problems": self.problems,
             "checks": [
                 {key: value for key, value in asdict(check).items() if key not in ("title", "part")}
                 for check in self.checks
@@ -175,6 +178,8 @@ def judge(check, exercise, probes, observed):
     from .misconceptions import diagnose
 
     hint = diagnose(exercise, probes, observed, fixture.get("variants") if check.public else None)
+    if status == "error" and not hint:
+        hint = signature_hint(exercise, errors[0])
     # the check's own hint is about wrong results; next to an exception it would mislead
     return _result(check, status, message, hint or (check.hint if status == "failed" else ""))
 
@@ -186,7 +191,7 @@ def _result(check, status, message="", hint=""):
 
 
 def error_text(error):
-    if error["type"] in ("Timeout", "Crash", "SubmissionError"):
+    if error["type"] in ("Timeout", "Crash", "SubmissionError", "ProbeError"):  # the kit's own words
         return error["message"]
     if error["stub"]:
         return f"not implemented yet: {error['stage']} raised NotImplementedError"
@@ -196,6 +201,22 @@ def error_text(error):
     if error["where"]:
         text += f" ({error['where']})"
     return text
+
+
+def signature_hint(exercise, error):
+    """For a TypeError on the way in: the signature the exercise fixes, read from its stub."""
+    if error["type"] != "TypeError" or not error["stage"].startswith(("building ", "calling ")):
+        return ""
+    name = error["stage"].split()[1].split("(")[0]  # "building SelfAttention(d_in=…)" / "calling X.forward"
+    stub = vars(importlib.import_module(f"exercises.{exercise}"))
+    owner, _, method = name.partition(".")
+    target = stub.get(owner)
+    if target is None:
+        return ""
+    if method:
+        target = getattr(target, method, None)
+    shown = f"{name}{inspect.signature(target)}".replace("(self, ", "(").replace("(self)", "()")
+    return f"keep the signature the exercise gives: {shown}"
 
 
 def stub_hint(error):

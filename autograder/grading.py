@@ -57,6 +57,7 @@ def grade_one(target, *, timeout, seed=None):
 
     report = checks.run(target.exercise, observe_all, seed=seed)
     report.submission, report.student = str(target.path), target.student
+    report.problems = getattr(observe_all, "problems", [])
     return report
 
 

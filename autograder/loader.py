@@ -18,6 +18,10 @@ from pathlib import Path
 from .catalog import CATALOG
 
 
+# Where the namespace keeps what went wrong while loading, so a probe can explain a missing name.
+PROBLEMS = "__kit_load_problems__"
+
+
 class SubmissionError(Exception):
     """The submission cannot be read at all; the message says why and what to do."""
 
@@ -84,14 +88,33 @@ def read_notebook(path):
 def _load_notebook(path, exercise):
     notebook = read_notebook(path)
     namespace = {"__name__": f"submission_{exercise}"}
-    problems = []
+    problems = _cell_problems(notebook, path.name, exercise)
     with _inside(path.parent):
         for index, source in answer_cells(notebook):
             filename = f"{path.name}, cell {index + 1}"
             problem = _run_source(_without_magics(source), filename, namespace)
             if problem:
                 problems.append(problem)
+    namespace[PROBLEMS] = problems
     return Submission(path, exercise, namespace, problems)
+
+
+def _cell_problems(notebook, name, exercise):
+    """Answer cells the release has but this notebook lost, or holds twice (each graded part has one, by grade_id)."""
+    cells = {}
+    for index, cell in enumerate(notebook["cells"]):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            cells.setdefault(grade_id, []).append(index + 1)
+    problems = []
+    for part in CATALOG[exercise]:
+        found = cells.get(part, [])
+        if not found:
+            problems.append(f"{name}: the answer cell for {part} is missing; copy it back from the released notebook")
+        elif len(found) > 1:
+            problems.append(f"{name}: cells {', '.join(map(str, found))} are all the answer cell for {part}; "
+                            "only the last one counts, so delete the others")
+    return problems
 
 
 def _load_module(path, exercise):
@@ -103,7 +126,8 @@ def _load_module(path, exercise):
         sys.modules[package] = module
     namespace = {"__name__": f"{package}.{path.stem}", "__package__": package, "__file__": str(path)}
     problem = _run_source(path.read_text(), str(path), namespace)
-    return Submission(path, exercise, namespace, [problem] if problem else [])
+    namespace[PROBLEMS] = [problem] if problem else []
+    return Submission(path, exercise, namespace, namespace[PROBLEMS])
 
 
 def _run_source(source, filename, namespace):
@@ -111,11 +135,11 @@ def _run_source(source, filename, namespace):
     try:
         code = compile(source, filename, "exec")
     except SyntaxError as error:
-        return f"{filename}: syntax error on line {error.lineno}: {error.msg}"
+        return f"{filename} did not run: syntax error on line {error.lineno}: {error.msg}"
     try:
         exec(code, namespace)
     except Exception as error:
-        return f"{filename}: {type(error).__name__}: {error}"
+        return f"{filename} did not run: {type(error).__name__}: {error}"
     return None
 
 

@@ -16,6 +16,7 @@ Probe keys:
   per_head        True to also return each of module.heads' outputs
   stand_in_heads  True to build wrapper heads from StandInHead instead of the submission's class
 """
+import difflib
 import traceback
 
 import torch
@@ -54,7 +55,7 @@ def observe(namespace, probe):
     try:
         target = namespace.get(probe["target"])
         if target is None:
-            raise ProbeError(f"{probe['target']} is not defined: keep the name from the exercise")
+            raise ProbeError(_missing(namespace, probe["target"]))
         if "init" not in probe:
             stage = f"calling {probe['target']}"
             return {"outputs": _outputs(target(*probe.get("args", []), **probe.get("kwargs", {})))}
@@ -71,6 +72,17 @@ def observe(namespace, probe):
         return result
     except Exception as error:  # student code may raise anything; report it, don't propagate
         return {"error": _error_report(error, stage)}
+
+
+def _missing(namespace, name):
+    """Why name is not there: a cell or file that failed, or a renamed definition."""
+    problems = namespace.get("__kit_load_problems__") or []
+    if problems:
+        return f"{name} is not defined, because " + "; ".join(problems)
+    defined = [key for key, value in namespace.items() if isinstance(value, type) or callable(value)]
+    close = difflib.get_close_matches(name, defined, n=1, cutoff=0.5)
+    renamed = f" (there is a {close[0]}: was it renamed?)" if close else ""
+    return f"{name} is not defined{renamed}; keep the name the exercise gives"
 
 
 def _build(namespace, cls, probe):

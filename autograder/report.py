@@ -11,6 +11,8 @@ def text(report, *, width=None):
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
     title = report.submission or report.exercise
     lines = [f"{title} — {report.exercise}: {_points(report.score)}/{_points(report.max_score)} points"]
+    for problem in report.problems:
+        lines += textwrap.wrap(f"problem: {problem}", width, initial_indent=" ", subsequent_indent="   ")
     for check in report.checks:
         lines.append(f" {MARKS[check.status]} {_points(check.points):>3}/{_points(check.max_points):<3} "
                      f"{check.id.split('.', 1)[1]}: {check.title}")

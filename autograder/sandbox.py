@@ -8,6 +8,7 @@ or runs past its time limit costs that submission's checks, with the reason.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,16 +24,19 @@ def observe_in_child(path, exercise, probes, *, timeout=60.0):
         result = Path(workdir) / "result.json"
         request.write_text(json.dumps({"path": str(Path(path).resolve()), "exercise": exercise,
                                        "probes": wire.encode(probes), "result": str(result)}))
+        # its own session, so that on the way out the whole group goes, grandchildren included
+        child = subprocess.Popen([sys.executable, "-m", "autograder.child", str(request)], cwd=workdir,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 env=_child_environment(), start_new_session=True)
         try:
-            completed = subprocess.run(
-                [sys.executable, "-m", "autograder.child", str(request)], cwd=workdir, timeout=timeout,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                env=_child_environment(), start_new_session=True)
+            _, stderr = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             return _all_failed(probes, "Timeout", f"the submission did not finish within {timeout:g} s"), []
+        finally:
+            _kill_group(child)
         if not result.exists():
-            tail = completed.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            reason = f"the submission's process ended with exit code {completed.returncode} before reporting"
+            tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+            reason = f"the submission's process ended with exit code {child.returncode} before reporting"
             return _all_failed(probes, "Crash", f"{reason}; last line on stderr: {tail[0][:200]}"), []
         response = json.loads(result.read_text())
     if "fatal" in response:
@@ -41,6 +45,14 @@ def observe_in_child(path, exercise, probes, *, timeout=60.0):
     if len(observations) != len(probes):
         return _all_failed(probes, "Crash", "the submission's process reported the wrong number of results"), []
     return observations, response["problems"]
+
+
+def _kill_group(child):
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.wait()
 
 
 def _child_environment():
