@@ -38,6 +38,7 @@ def parser():
     grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
     grade.add_argument("--timeout", type=float, default=60.0, help="seconds one submission may run (default 60)")
     grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: fresh each run)")
+    grade.add_argument("--summary", action="store_true", help="print one line per submission instead of every check")
 
     build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
@@ -55,7 +56,7 @@ def main(argv=None):
             from .grading import main as grade_main
 
             grade_main(paths=args.paths, exercise=args.exercise, json_out=args.json_out, jobs=args.jobs,
-                       timeout=args.timeout, seed=args.seed)
+                       timeout=args.timeout, seed=args.seed, summary_only=args.summary)
             return 0
         if args.verb == "build":
             from .build import main as build_main

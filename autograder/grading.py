@@ -61,9 +61,9 @@ def grade_one(target, *, timeout, seed=None):
     return report
 
 
-def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=60.0, seed=None, quiet=False):
-    """Grade every submission under paths; print a table each and write the JSON contract."""
-    from .report import text
+def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=60.0, seed=None, summary_only=False):
+    """Grade every submission under paths; print a table each (or only the summary) and write the JSON contract."""
+    from .report import summary, text
 
     targets, skipped = discover(paths, exercise)
     for file in skipped:
@@ -72,13 +72,16 @@ def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=60.0, seed=None
         raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         reports = list(pool.map(lambda target: grade_one(target, timeout=timeout, seed=seed), targets))
-    if not quiet:
+    out = sys.stderr if json_out == "-" else sys.stdout
+    if not summary_only:
         for report in reports:
-            print(text(report), end="\n\n", file=sys.stderr if json_out == "-" else sys.stdout)
+            print(text(report), end="\n\n", file=out)
+    print(summary(reports), file=out)
     document = {"results": [report.as_json() for report in reports]}
     if json_out == "-":
         json.dump(document, sys.stdout, indent=2)
         print()
     elif json_out:
+        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(json_out).write_text(json.dumps(document, indent=2) + "\n")
     return reports

@@ -42,6 +42,16 @@ def html_table(report):
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def summary(reports):
+    """One line per submission: student (or file), exercise, score."""
+    rows = [(report.student or report.submission or "", report.exercise, f"{_points(report.score)}/{_points(report.max_score)}")
+            for report in reports]
+    widths = [max(len(row[column]) for row in rows + [("student", "exercise", "score")]) for column in range(3)]
+    lines = ["  ".join(title.ljust(width) for title, width in zip(("student", "exercise", "score"), widths))]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
 class Table:
     """Displays as HTML in a notebook and as text anywhere else."""
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ["self_attention", "masked_self_attention", "cross_attention", "multi_head_attention"]
 
