@@ -35,8 +35,8 @@ def projection_state(generator, d_q, d_kv, d_out, bias, prefix="", dtype=torch.f
 
 
 def left_padding(generator, b, n):
-    """(b, n) bool with a random number of leading padding tokens per row, at least two tokens kept."""
-    lengths = torch.randint(2, n + 1, (b,), generator=generator)
+    """(b, n) bool with one or more leading padding tokens per row, at least two tokens kept (n >= 3)."""
+    lengths = torch.randint(2, n, (b,), generator=generator)
     return torch.arange(n).unsqueeze(0) < (n - lengths).unsqueeze(1)
 
 

@@ -48,7 +48,7 @@ def head_probe(generator, lead, n, d_in, d_out, context_length, bias, padded, dr
 def head_random(generator):
     probes = []
     for lead, padded, bias in (((2,), False, False), ((3,), True, True), ((), True, False), ((), False, True)):
-        n, d_in, d_out = between(generator, 2, 8), between(generator, 1, 7), between(generator, 1, 7)
+        n, d_in, d_out = between(generator, 3, 8), between(generator, 1, 7), between(generator, 1, 7)
         # eval mode with dropout > 0: dropout must be off outside training
         probes.append(head_probe(generator, lead, n, d_in, d_out, n + between(generator, 0, 3), bias, padded, dropout=0.5))
     return probes
