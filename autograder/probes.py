@@ -18,6 +18,7 @@ Probe keys:
 """
 import difflib
 import traceback
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -86,20 +87,10 @@ def _missing(namespace, name):
 
 
 def _build(namespace, cls, probe):
-    swapped = probe.get("stand_in_heads") and "CausalSelfAttention" in namespace
-    saved = namespace.get("CausalSelfAttention")
-    if probe.get("stand_in_heads"):
-        namespace["CausalSelfAttention"] = StandInHead
-    try:
+    with _heads_replaced(namespace, probe.get("stand_in_heads")):
         if probe.get("seed") is not None:
             torch.manual_seed(probe["seed"])
         module = cls(**probe["init"])
-    finally:
-        if probe.get("stand_in_heads"):
-            if swapped:
-                namespace["CausalSelfAttention"] = saved
-            else:
-                del namespace["CausalSelfAttention"]
     if not isinstance(module, nn.Module):
         raise ProbeError(f"{probe['target']} is not an nn.Module subclass")
     if probe.get("dtype"):
@@ -107,6 +98,24 @@ def _build(namespace, cls, probe):
     for name, value in (probe.get("state") or {}).items():
         _assign(module, name, value)
     return module
+
+
+@contextmanager
+def _heads_replaced(namespace, replace):
+    """While building, the name CausalSelfAttention means StandInHead (the wrapper looks it up in its globals)."""
+    if not replace:
+        yield
+        return
+    missing = object()
+    saved = namespace.get("CausalSelfAttention", missing)
+    namespace["CausalSelfAttention"] = StandInHead
+    try:
+        yield
+    finally:
+        if saved is missing:
+            del namespace["CausalSelfAttention"]
+        else:
+            namespace["CausalSelfAttention"] = saved
 
 
 def _assign(module, name, value):

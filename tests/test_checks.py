@@ -156,3 +156,13 @@ def test_failure_messages_give_shape_before_values(tmp_path):
     report = _grade_variant(tmp_path, unscaled, "py", seed=1)
     values = next(c for c in report.checks if c.id.endswith("mha_values_fixture"))
     assert re.search(r"\d+ of \d+ values of output differ; largest difference [\d.e-]+ at \[\d+, \d+, \d+\]", values.message)
+
+
+def test_a_part_scores_the_same_alone_as_in_the_whole_exercise():
+    """Does the notebook's per-part score (nbgrader's path) add up to the whole-exercise score (grade's path)?"""
+    for misconception in misconceptions.CATALOG[::4]:
+        namespace = misconceptions.namespace(misconception.id)
+        whole = checks.run(misconception.exercise, in_process(namespace)).score
+        parts = sum(checks.run(misconception.exercise, in_process(namespace), parts=[part]).score
+                    for part in CATALOG[misconception.exercise])
+        assert parts == whole, misconception.id
