@@ -5,15 +5,57 @@ for instant feedback. The visible part of a test cell shows the public checks
 and raises when one fails; under `nbgrader autograde` it only shows them, and
 the hidden part leaves the part's score as the cell's value for nbgrader.
 """
+import builtins
+import io
 import os
+import sys
+import warnings
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from . import checks
 from .loader import import_from_notebook  # noqa: F401  (used by notebook 04's setup cell)
 from .probes import observe
 
 
+class _MessageOnly:
+    """IPython renders an exception with this method as the lines it returns: here, the message alone,
+    since the table above says everything and the kit's own frames would only distract."""
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ChecksFailed(_MessageOnly, AssertionError):
+    pass
+
+
+class NotImplementedError(_MessageOnly, builtins.NotImplementedError):  # keeps the name students know
+    pass
+
+
 def _in_process(namespace):
-    return lambda probes: [observe(namespace, probe) for probe in probes]
+    def observe_all(probes):
+        with _silenced():
+            return [observe(namespace, probe) for probe in probes]
+
+    return observe_all
+
+
+@contextmanager
+def _silenced():
+    """Student code runs with warnings off and its output dropped: nbgrader gives a test cell with
+    anything on stderr zero points, and the kernel forwards writes to the file descriptors too."""
+    sys.stdout.flush(), sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as devnull, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.dup2(devnull.fileno(), 1), os.dup2(devnull.fileno(), 2)
+        try:
+            with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+                yield
+        finally:
+            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+            os.close(saved[0]), os.close(saved[1])
 
 
 def _display(report):
@@ -35,7 +77,7 @@ def check(exercise, part, namespace):
         raise NotImplementedError(f"{part} is not filled in yet: replace `raise NotImplementedError()` with your code")
     if unfinished:
         names = ", ".join(check.id.split(".", 1)[1] for check in unfinished)
-        raise AssertionError(f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass: {names}")
+        raise ChecksFailed(f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass: {names}")
 
 
 def score(exercise, part, namespace):

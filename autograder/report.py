@@ -4,6 +4,8 @@ import shutil
 import textwrap
 
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
+# Jupyter right-aligns table cells by default; inline styles survive the sanitiser of untrusted notebooks
+LEFT = "text-align:left;vertical-align:top"
 COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeout": "#9a6700"}
 
 
@@ -32,14 +34,14 @@ def html_table(report):
             if check.hint:
                 detail += f"<br><i>Hint: {html.escape(check.hint)}</i>"
         rows.append(
-            f"<tr><td style='color:{colour};font-weight:bold'>{MARKS[check.status]} {check.status}</td>"
-            f"<td>{_points(check.points)}/{_points(check.max_points)}</td>"
-            f"<td><code>{html.escape(check.id.split('.', 1)[1])}</code><br>{html.escape(check.title)}</td>"
-            f"<td>{detail}</td></tr>")
+            f"<tr><td style='{LEFT};color:{colour};font-weight:bold;white-space:nowrap'>{MARKS[check.status]} {check.status}</td>"
+            f"<td style='{LEFT}'>{_points(check.points)}/{_points(check.max_points)}</td>"
+            f"<td style='{LEFT}'><code>{html.escape(check.id.split('.', 1)[1])}</code><br>{html.escape(check.title)}</td>"
+            f"<td style='{LEFT}'>{detail}</td></tr>")
     head = (f"<p><b>{html.escape(report.exercise)}</b>: {_points(report.score)} of "
             f"{_points(report.max_score)} points from these checks</p>")
-    return (head + "<table><thead><tr><th>result</th><th>points</th><th>check</th><th>what is wrong</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    header = "".join(f"<th style='{LEFT}'>{name}</th>" for name in ("result", "points", "check", "what is wrong"))
+    return head + f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def summary(reports):

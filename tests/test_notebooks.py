@@ -75,3 +75,29 @@ def test_nbgrader_validate_passes_on_the_source_notebooks(tmp_path):
                                capture_output=True, text=True, env=environment, timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.count("Success! Your notebook passes all the tests.") == len(SOURCE), completed.stdout
+
+
+def test_warnings_and_stderr_from_student_code_cost_nothing_in_the_kernel(tmp_path):
+    """Under nbgrader autograde, does a correct answer that warns and prints to stderr keep every point?"""
+    from students import notebook_answers
+
+    answers = notebook_answers("self_attention_alt")
+    noisy = ("    def forward(self, x):\n"
+             "        import sys, warnings, os\n"
+             "        warnings.warn('a student warning')\n"
+             "        print('debugging', file=sys.stderr)\n"
+             "        os.write(2, b'raw bytes on fd 2\\n')\n")
+    answers["SelfAttention"] = answers["SelfAttention"].replace("    def forward(self, x):\n", noisy)
+    notebook = nbformat.read(ROOT / "source/attention/01_self_attention.ipynb", as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id]
+    path = tmp_path / "01_self_attention.ipynb"
+    nbformat.write(notebook, path)
+    notebook, error = execute(path, NBGRADER_EXECUTION="autograde")
+    assert error is None, error
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            assert [o for o in outputs(cell, "stream") if o.name == "stderr"] == []
+            assert float(outputs(cell, "execute_result")[-1]["data"]["text/plain"]) == cell.metadata["nbgrader"]["points"]
