@@ -36,7 +36,7 @@ def parser():
     grade.add_argument("--exercise", help="exercise id when file names do not say it")
     grade.add_argument("--json", dest="json_out", metavar="FILE", help="write results as JSON to FILE, or - for stdout")
     grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
-    grade.add_argument("--timeout", type=float, default=60.0, help="seconds one submission may run (default 60)")
+    grade.add_argument("--timeout", type=float, help="seconds one check may run student code (default 5)")
     grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: the course's fixed hidden seed)")
     grade.add_argument("--summary", action="store_true", help="print one line per submission instead of every check")
 

@@ -145,7 +145,8 @@ def run(exercise, observe_all, *, public_only=False, parts=None, seed=None):
     seed = HIDDEN_SEED if seed is None else seed
     checks = select(exercise, public_only=public_only, parts=parts)
     planned = plan(checks, exercise, seed)
-    flat = [probe for probes in planned if probes for probe in probes]
+    # "check" groups a check's probes: once one of them hangs or crashes, the rest are not run
+    flat = [dict(probe, check=index) for index, probes in enumerate(planned) if probes for probe in probes]
     observed_flat = iter(observe_all(flat))
     report = Report(exercise=exercise, seed=seed)
     for check, probes in zip(checks, planned):

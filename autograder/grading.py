@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import checks
 from .loader import SubmissionError, infer_exercise
-from .sandbox import observe_in_child
+from .sandbox import Limits, WorkerPool
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -49,19 +49,21 @@ def discover(paths, exercise=None):
     return targets, skipped
 
 
-def grade_one(target, *, timeout, seed=None):
+def grade_one(target, pool, *, seed=None):
+    problems = []
+
     def observe_all(probes):
-        observations, problems = observe_in_child(target.path, target.exercise, probes, timeout=timeout)
-        observe_all.problems = problems
+        with pool.worker() as worker:
+            observations, found = worker.observe(target.path, target.exercise, probes)
+        problems.extend(found)
         return observations
 
     report = checks.run(target.exercise, observe_all, seed=seed)
-    report.submission, report.student = str(target.path), target.student
-    report.problems = getattr(observe_all, "problems", [])
+    report.submission, report.student, report.problems = str(target.path), target.student, problems
     return report
 
 
-def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=60.0, seed=None, summary_only=False):
+def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None, summary_only=False):
     """Grade every submission under paths; print a table each (or only the summary) and write the JSON contract."""
     from .report import summary, text
 
@@ -70,8 +72,12 @@ def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=60.0, seed=None
         print(f"skipped {file}: its name names no exercise", file=sys.stderr)
     if not targets:
         raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        reports = list(pool.map(lambda target: grade_one(target, timeout=timeout, seed=seed), targets))
+    limits = Limits(probe_timeout=timeout) if timeout else Limits()
+    with WorkerPool(jobs, limits) as pool, ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+        if not pool.isolated:
+            print("note: bubblewrap is not available, so submissions run without namespace isolation "
+                  "(see README, 'What is enforced')", file=sys.stderr)
+        reports = list(threads.map(lambda target: grade_one(target, pool, seed=seed), targets))
     out = sys.stderr if json_out == "-" else sys.stdout
     if not summary_only:
         for report in reports:

@@ -13,7 +13,6 @@ import warnings
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from . import checks
-from .loader import import_from_notebook  # noqa: F401  (used by notebook 04's setup cell)
 from .probes import observe
 
 

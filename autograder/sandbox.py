@@ -1,67 +1,190 @@
-"""Run a submission's probes in a child process and bring back plain observations.
+"""Run submissions' probes in warm, isolated workers and bring back plain observations.
 
-The child loads the submission, runs the probes and writes the observations
-in the wire format (JSON, see wire.py); the grader decodes them into plain
-tensors and judges them itself, so nothing the student's code does to torch,
-to the checks or to itself can change a verdict. A child that crashes, exits
-or runs past its time limit costs that submission's checks, with the reason.
+Each worker (worker.py) imports torch once and forks a fresh child per submission.
+Where bubblewrap is available the worker runs in its own mount, PID, network and
+IPC namespaces, with the course directory and the installed `solutions` package
+hidden under empty file systems: it sees the interpreter, a copy of the five kit
+modules it needs (CHILD_FILES, none of which knows the reference), and the one
+submission folder it is grading. The grader decodes what comes back into plain
+tensors and judges it itself.
 """
+import importlib.util
 import json
 import os
+import queue
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from . import wire
 
+KIT = Path(__file__).resolve().parent
+ROOT = KIT.parent
+CHILD_FILES = ["__init__.py", "wire.py", "probes.py", "loader.py", "worker.py", "catalog/__init__.py"]
+SUBMISSION_SUFFIXES = (".ipynb", ".py")
+FOLDER_LIMIT = 20 * 1024 * 1024  # bytes of notebooks and .py files copied from a submission's folder
 
-def observe_in_child(path, exercise, probes, *, timeout=60.0):
-    """(observations, problems) for the probes run on the submission at path."""
-    with tempfile.TemporaryDirectory(prefix="attention-kit-") as workdir:
-        request = Path(workdir) / "request.json"
-        result = Path(workdir) / "result.json"
-        request.write_text(json.dumps({"path": str(Path(path).resolve()), "exercise": exercise,
-                                       "probes": wire.encode(probes), "result": str(result)}))
-        # its own session, so that on the way out the whole group goes, grandchildren included
-        child = subprocess.Popen([sys.executable, "-m", "autograder.child", str(request)], cwd=workdir,
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                 env=_child_environment(), start_new_session=True)
+
+@dataclass(frozen=True)
+class Limits:
+    probe_timeout: float = 5.0  # seconds for one probe (one call into student code)
+    load_timeout: float = 20.0  # seconds to load the submission (run its answer cells)
+    memory: int = 2 * 1024**3  # bytes of address space for the submission's process
+
+
+@cache
+def bubblewrap():
+    """The bwrap executable, if it can start a sandbox here."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "true"], capture_output=True)
+    return path if probe.returncode == 0 else None
+
+
+@cache
+def _runtime():
+    """A folder holding just the kit modules a worker needs."""
+    runtime = Path(tempfile.mkdtemp(prefix="attention-runtime-"))
+    for name in CHILD_FILES:
+        target = runtime / "autograder" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(KIT / name, target)
+    return runtime
+
+
+def _hidden_paths():
+    """Everything that holds reference code: the course directory and wherever `solutions` is installed."""
+    hidden = {ROOT}
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None and spec.submodule_search_locations:
+        hidden |= {Path(location).resolve() for location in spec.submodule_search_locations}
+    return sorted(hidden)
+
+
+class Worker:
+    def __init__(self, limits=Limits(), isolate=True):
+        self.limits = limits
+        self.inbox = Path(tempfile.mkdtemp(prefix="attention-inbox-"))
+        self.isolated = bool(isolate and bubblewrap())
+        self._start()
+
+    def _start(self):
+        runtime = _runtime()
+        command = [sys.executable, "-m", "autograder.worker"]
+        if self.isolated:
+            command = self._sandboxed(command, runtime) + ["--own-pid-namespace"]
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(runtime), "HOME": "/tmp",
+                       "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=environment, cwd=str(self.inbox),
+                                        text=True, start_new_session=True)
+
+    def _sandboxed(self, command, runtime):
+        interpreter = Path(sys.prefix).resolve()
+        arguments = [bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for path in _hidden_paths():
+            arguments += ["--tmpfs", str(path)]
+        if any(interpreter.is_relative_to(path) for path in _hidden_paths()):  # a venv inside the course
+            arguments += ["--ro-bind", str(interpreter), str(interpreter)]
+        arguments += ["--ro-bind", str(runtime), str(runtime), "--ro-bind", str(self.inbox), str(self.inbox),
+                      "--unshare-all", "--die-with-parent", "--new-session", "--chdir", "/tmp"]
+        return arguments + command
+
+    def observe(self, path, exercise, probes):
+        """(observations, problems) for the probes run on the submission at path."""
+        path = Path(path)
+        folder = Path(tempfile.mkdtemp(dir=self.inbox))
         try:
-            _, stderr = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return _all_failed(probes, "Timeout", f"the submission did not finish within {timeout:g} s"), []
+            _copy_folder(path, folder)
+            request = {"folder": str(folder), "name": path.name, "exercise": exercise, "probes": wire.encode(probes),
+                       "probe_timeout": self.limits.probe_timeout, "load_timeout": self.limits.load_timeout,
+                       "memory": self.limits.memory}
+            response = self._ask(request, deadline=self.limits.load_timeout + len(probes) * (self.limits.probe_timeout + 2) + 60)
         finally:
-            _kill_group(child)
-        if not result.exists():
-            tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            reason = f"the submission's process ended with exit code {child.returncode} before reporting"
-            return _all_failed(probes, "Crash", f"{reason}; last line on stderr: {tail[0][:200]}"), []
-        response = json.loads(result.read_text())
-    if "fatal" in response:
-        return _all_failed(probes, "SubmissionError", response["fatal"]), [response["fatal"]]
-    observations = wire.decode(response["observations"])
-    if len(observations) != len(probes):
-        return _all_failed(probes, "Crash", "the submission's process reported the wrong number of results"), []
-    return observations, response["problems"]
+            shutil.rmtree(folder, ignore_errors=True)
+        if response is None:
+            error = {"type": "Crash", "message": "the grading worker stopped; the submission was not graded",
+                     "stage": "running the submission", "where": "", "code": "", "stub": False}
+            return [{"error": error} for _ in probes], []
+        return wire.decode(response["observations"]), response["problems"]
+
+    def _ask(self, request, deadline):
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = _readline(self.process.stdout, deadline)
+            if answer:
+                return json.loads(answer)
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+        self.close()  # a worker that stopped answering is replaced
+        self._start()
+        return None
+
+    def close(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+    def shutdown(self):
+        self.close()
+        shutil.rmtree(self.inbox, ignore_errors=True)
 
 
-def _kill_group(child):
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    child.wait()
+def _readline(stream, deadline):
+    import select
+
+    ready, _, _ = select.select([stream], [], [], deadline)
+    return stream.readline() if ready else ""
 
 
-def _child_environment():
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("NBGRADER")}
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    environment["OMP_NUM_THREADS"] = "1"
-    return environment
+def _copy_folder(path, folder):
+    """The submission and the notebooks or .py files beside it (exercise 4 imports exercise 2's head)."""
+    copied = 0
+    siblings = [p for p in path.parent.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file() and p != path]
+    for source in [path] + sorted(siblings):
+        copied += source.stat().st_size
+        if copied > FOLDER_LIMIT and source != path:
+            break
+        shutil.copy(source, folder / source.name)
 
 
-def _all_failed(probes, kind, message):
-    error = {"type": kind, "message": message, "stage": "running the submission", "where": "", "stub": False}
-    return [{"error": error} for _ in probes]
+class WorkerPool:
+    """N warm workers shared by grading threads."""
+
+    def __init__(self, size, limits=Limits(), isolate=True):
+        self.workers = [Worker(limits, isolate) for _ in range(max(1, size))]
+        self.idle = queue.Queue()
+        for worker in self.workers:
+            self.idle.put(worker)
+
+    @property
+    def isolated(self):
+        return all(worker.isolated for worker in self.workers)
+
+    @contextmanager
+    def worker(self):
+        worker = self.idle.get()
+        try:
+            yield worker
+        finally:
+            self.idle.put(worker)
+
+    def close(self):
+        for worker in self.workers:
+            worker.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
