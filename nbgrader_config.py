@@ -13,5 +13,26 @@ c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 # The same stub the build writes into exercises/*.py.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Importing torch in a fresh kernel takes a few seconds on a busy machine.
+# `nbgrader validate` still runs notebooks in a kernel; importing torch there takes seconds on a busy machine.
 c.Execute.timeout = 120
+
+# nbgrader carries on with its defaults when this file fails to load: the kit's tests check that it loads.
+# `nbgrader autograde` starts no student kernel: the kit's sandboxed checks score every test cell
+# (autograder/nbgrader_plugin.py). The rest of nbgrader's list stays as it ships.
+from autograder.nbgrader_plugin import SandboxedChecks  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedChecks,  # in place of Execute
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,  # reads each test cell's score from the output SandboxedChecks wrote
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# Feedback shows the check tables and hints, never the hidden tests.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

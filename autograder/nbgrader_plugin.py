@@ -1,0 +1,74 @@
+"""nbgrader plugin: score each graded test cell with the kit's sandboxed engine.
+
+Put SandboxedChecks where Execute stands in c.Autograde.autograde_preprocessors
+(the repository's nbgrader_config.py does). Then `nbgrader autograde` starts no
+student kernel: the notebook nbgrader has sanitised (test cells restored from the
+gradebook) is graded in a sandboxed worker, and each test cell's outputs become
+the check table and its score, which SaveAutoGrades records. The graded copy
+keeps its sources (nbgrader compares their checksums); the configuration adds
+nbgrader's ClearHiddenTests to feedback, so feedback shows results, not tests.
+"""
+import atexit
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Int
+
+CALL = re.compile(r"""check\(\s*["'](?P<exercise>\w+)["']\s*,\s*["'](?P<part>\w+)["']""")
+_pools = {}
+
+
+class SandboxedChecks(NbGraderPreprocessor):
+    """Grade test cells in the sandbox instead of executing the student's notebook."""
+
+    probe_timeout = Float(5.0, help="Seconds one check may run student code.").tag(config=True)
+    load_timeout = Float(20.0, help="Seconds the submission's answer cells may take to load.").tag(config=True)
+    memory_limit = Int(2 * 1024**3, help="Bytes of address space for the process running student code.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        import nbformat
+
+        from . import checks
+        from .grading import Target, grade_one
+        from .loader import infer_exercise
+        from .report import html_table, text
+
+        name = f"{resources['unique_key']}.ipynb"
+        exercise = infer_exercise(name)
+        folder = Path(resources["metadata"]["path"])
+        with tempfile.TemporaryDirectory(prefix="attention-nbgrader-") as workdir:
+            for sibling in folder.iterdir():  # exercise 4 imports exercise 2's head from its notebook
+                if sibling.suffix in (".ipynb", ".py") and sibling.name != name and sibling.is_file():
+                    shutil.copy(sibling, workdir)
+            nbformat.write(nb, Path(workdir) / name)
+            target = Target(Path(workdir) / name, exercise, resources.get("nbgrader", {}).get("student"))
+            report = grade_one(target, self._pool())
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            call = CALL.search(cell.source)
+            part = call["part"] if call and call["exercise"] == exercise else None
+            results = [result for result in report.checks if result.part == part]
+            shown = checks.Report(exercise, results, problems=report.problems)
+            # never leave a test cell without a score: nbgrader gives an empty one full points
+            score = shown.score if results else 0.0
+            cell.outputs = [
+                new_output("display_data", data={"text/html": html_table(shown), "text/plain": text(shown)}),
+                new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None),
+            ]
+            self.log.info("%s %s: %s of %s", name, part, score, meta.get("points"))
+        return nb, resources
+
+    def _pool(self):
+        from .sandbox import Limits, WorkerPool
+
+        limits = Limits(self.probe_timeout, self.load_timeout, self.memory_limit)
+        if limits not in _pools:
+            _pools[limits] = WorkerPool(1, limits)
+            atexit.register(_pools[limits].close)
+        return _pools[limits]
