@@ -1,0 +1,113 @@
+"""What does grading a class cost, per notebook, with the kit and with stock nbgrader?
+
+One run, one honest class (copies of samples/submitted/ada), graded:
+  kit grade      python -m autograder grade submitted/ --jobs N, at two class sizes (goal: flat per notebook)
+  nbgrader+kit   nbgrader autograde with the repository's config (the kit's plugin)
+  stock          nbgrader autograde with nbgrader's own preprocessors: a kernel per notebook
+Every way must give every student the same score. Prints a Markdown table.
+"""
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STOCK = """
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+"""
+
+
+def run(command, cwd, **environment):
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]), **environment)
+    start = time.perf_counter()
+    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if completed.returncode != 0 or "Exception while loading config" in completed.stderr:
+        raise SystemExit(f"{' '.join(map(str, command))} failed:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}")
+    return elapsed
+
+
+def make_course(folder, students, stock=False):
+    folder.mkdir(parents=True)
+    shutil.copytree(ROOT / "source", folder / "source")
+    config = (ROOT / "nbgrader_config.py").read_text() + (STOCK if stock else "")
+    (folder / "nbgrader_config.py").write_text(config)
+    for index in range(students):
+        shutil.copytree(ROOT / "samples/submitted/ada/attention", folder / "submitted" / f"s{index:03d}" / "attention")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    run(nbgrader + ["generate_assignment", "attention", "--force"], folder, NBGRADER_COURSE_ROOT=str(folder))
+    return folder  # autograde adds the students to the gradebook itself (Autograde.create_student)
+
+
+def nbgrader_autograde(folder):
+    environment = {"NBGRADER_COURSE_ROOT": str(folder)}
+    elapsed = run([sys.executable, "-m", "nbgrader", "autograde", "attention"], folder, **environment)
+    run([sys.executable, "-m", "nbgrader", "export"], folder, **environment)
+    with open(folder / "grades.csv") as table:
+        return elapsed, {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(table)}
+
+
+def kit_grade(folder, jobs):
+    out = folder / "grades.json"
+    elapsed = run([sys.executable, "-m", "autograder", "grade", "submitted", "--jobs", str(jobs), "--summary",
+                   "--json", str(out)], folder)
+    totals = {}
+    for result in json.loads(out.read_text())["results"]:
+        totals[result["student"]] = totals.get(result["student"], 0.0) + result["score"]
+    return elapsed, totals
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=10, help="students in the small class (4 notebooks each)")
+    parser.add_argument("--large", type=int, default=100, help="students in the large class")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    rows, agree = [], []
+    with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
+        workdir = Path(workdir)
+        for students in (args.small, args.large):
+            course = make_course(workdir / f"kit{students}", students)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            elapsed, totals = kit_grade(course, args.jobs)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            rows.append((f"`autograder grade --jobs {args.jobs}`", students, elapsed, peak if peak > before else None))
+            agree.append(totals)
+        plugin = make_course(workdir / "plugin", args.small)
+        elapsed, totals = nbgrader_autograde(plugin)
+        rows.append(("`nbgrader autograde`, kit plugin", args.small, elapsed, None))
+        agree.append(totals)
+        stock = make_course(workdir / "stock", args.small, stock=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        elapsed, totals = nbgrader_autograde(stock)
+        rows.append(("`nbgrader autograde`, stock (a kernel per notebook)", args.small, elapsed, None))
+        agree.append(totals)
+    small = {student: score for student, score in agree[0].items()}
+    same = all(totals.get(student) == score for totals in agree[2:] for student, score in small.items())
+    same &= set(agree[1].values()) == set(small.values())
+    print(f"{os.cpu_count()} cores; every student's answers are correct (40 points)\n")
+    print("| grader | students | notebooks | wall | per notebook | largest process RSS |")
+    print("|---|---|---|---|---|---|")
+    for name, students, elapsed, peak in rows:
+        memory = f"{peak / 1024:.0f} MiB" if peak else "–"
+        print(f"| {name} | {students} | {4 * students} | {elapsed:.1f} s | {1000 * elapsed / (4 * students):.0f} ms | {memory} |")
+    kit_large = rows[1][2] / (4 * args.large)
+    stock_small = rows[3][2] / (4 * args.small)
+    print(f"\nstock nbgrader per notebook / kit per notebook at {4 * args.large} notebooks: {stock_small / kit_large:.0f}x")
+    print(f"kit per notebook, {4 * args.large} vs {4 * args.small} notebooks: {kit_large / (rows[0][2] / (4 * args.small)):.2f}x")
+    print(f"scores agree across all graders: {same}")
+
+
+if __name__ == "__main__":
+    main()
