@@ -1,4 +1,4 @@
-"""python -m autograder VERB …  (check, grade, build, fixtures)"""
+"""python -m autograder VERB …  (check, grade, build, bundle)"""
 import argparse
 import sys
 
@@ -6,7 +6,7 @@ import sys
 def check_main(*, paths, exercise=None):
     """Public checks on the student's own notebooks or files, in this process; 1 if any check fails."""
     from . import checks
-    from .grading import discover
+    from .loader import discover
     from .loader import load
     from .probes import observe
     from .report import text
@@ -40,6 +40,9 @@ def parser():
     grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: the course's fixed hidden seed)")
     grade.add_argument("--summary", action="store_true", help="print one line per submission instead of every check")
 
+    bundle = verbs.add_parser("bundle", help="build the archive students receive (no solutions, no hidden checks)")
+    bundle.add_argument("--out", default="out/attention-student.zip", help="where to write it (default %(default)s)")
+
     build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
     return top
@@ -62,8 +65,17 @@ def main(argv=None):
             from .build import main as build_main
 
             return build_main(check=args.check)
+        if args.verb == "bundle":
+            from .bundle import main as bundle_main
+
+            bundle_main(out=args.out)
     except SubmissionError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as missing:
+        if not (missing.name or "").startswith("autograder."):
+            raise
+        print(f"error: `{args.verb}` is for instructors and is not part of the student kit", file=sys.stderr)
         return 2
     return 0
 

@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 
 from . import wire
+from .diagnosis import from_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Public checks draw their inputs from this seed when an instructor writes the fixtures.
@@ -92,12 +93,18 @@ class Report:
 
 
 def catalog(exercise):
-    """The checks of one exercise, in the order they are shown."""
+    """The checks of one exercise, part by part, public ones first (the student kit has only those)."""
     from .catalog import CATALOG
 
     if exercise not in CATALOG:
         raise KeyError(f"unknown exercise {exercise!r}; choose one of {', '.join(CATALOG)}")
-    return importlib.import_module(f".catalog.{exercise}", __package__).CHECKS
+    checks = list(importlib.import_module(f".catalog.{exercise}", __package__).CHECKS)
+    try:
+        checks += importlib.import_module(f".hidden.{exercise}", __package__).CHECKS
+    except ModuleNotFoundError as missing:
+        if missing.name not in (f"{__package__}.hidden", f"{__package__}.hidden.{exercise}"):
+            raise
+    return sorted(checks, key=lambda check: CATALOG[exercise].index(check.part))
 
 
 def select(exercise, *, public_only=False, parts=None):
@@ -180,9 +187,12 @@ def judge(check, exercise, probes, observed):
         if message is None:
             return _result(check, "passed")
         status = "failed"
-    from .misconceptions import diagnose
+    if check.public:
+        hint = from_fixture(observed, fixture.get("variants", {}))
+    else:
+        from .misconceptions import diagnose  # instructors' side only: it quotes the reference
 
-    hint = diagnose(exercise, probes, observed, fixture.get("variants") if check.public else None)
+        hint = diagnose(exercise, probes, observed)
     if status == "error" and not hint:
         hint = signature_hint(exercise, errors[0])
     # the check's own hint is about wrong results; next to an exception it would mislead

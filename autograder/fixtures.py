@@ -8,6 +8,7 @@ import json
 import torch
 
 from . import checks, misconceptions, wire
+from .diagnosis import same_observations
 from .catalog import CATALOG
 
 
@@ -30,8 +31,8 @@ def expected_fixtures(exercise):
             entry["expected"] = reference
         for misconception in misconceptions.for_exercise(exercise):
             observed = misconceptions.variant_observations(misconception, probes)
-            if not misconceptions.same_observations(observed, reference):
-                entry["variants"][misconception.id] = observed
+            if not same_observations(observed, reference):
+                entry["variants"][misconception.id] = {"hint": misconception.hint, "observations": observed}
         fixtures[check.id] = entry
     return json.dumps(wire.encode(fixtures), sort_keys=True) + "\n"
 

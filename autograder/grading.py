@@ -2,52 +2,11 @@
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import checks
-from .loader import SubmissionError, infer_exercise
+from .loader import SubmissionError, discover
 from .sandbox import Limits, WorkerPool
-
-SUFFIXES = (".ipynb", ".py")
-
-
-@dataclass(frozen=True)
-class Target:
-    path: Path
-    exercise: str
-    student: str | None
-
-
-def student_of(path):
-    """The student id in an nbgrader tree: the folder after `submitted` (or `autograded`)."""
-    parts = Path(path).resolve().parts
-    for marker in ("submitted", "autograded"):
-        if marker in parts[:-1]:
-            index = parts.index(marker)
-            if index + 1 < len(parts) - 1:
-                return parts[index + 1]
-    return None
-
-
-def discover(paths, exercise=None):
-    """Every submission under the given files and folders; a folder keeps only files named after an exercise."""
-    targets, skipped = [], []
-    for path in map(Path, paths):
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()):
-                if ".ipynb_checkpoints" in file.parts or file.name.startswith(("_", ".")):
-                    continue
-                try:
-                    targets.append(Target(file, exercise or infer_exercise(file), student_of(file)))
-                except SubmissionError:
-                    skipped.append(file)
-        elif path.exists():
-            targets.append(Target(path, exercise or infer_exercise(path), student_of(path)))
-        else:
-            raise SubmissionError(f"{path} does not exist")
-    return targets, skipped
-
 
 def grade_one(target, pool, *, seed=None):
     problems = []

@@ -18,6 +18,7 @@ from pathlib import Path
 from .catalog import CATALOG
 
 
+SUBMISSION_SUFFIXES = (".ipynb", ".py")
 # Where the namespace keeps what went wrong while loading, so a probe can explain a missing name.
 PROBLEMS = "__kit_load_problems__"
 
@@ -32,6 +33,45 @@ class Submission:
     exercise: str
     namespace: dict
     problems: list = field(default_factory=list)  # cells or files that failed to run, as messages
+
+
+@dataclass(frozen=True)
+class Target:
+    """One submission to grade: a file, its exercise, and the student it belongs to (or None)."""
+
+    path: Path
+    exercise: str
+    student: str | None
+
+
+def student_of(path):
+    """The student id in an nbgrader tree: the folder after `submitted` (or `autograded`)."""
+    parts = Path(path).resolve().parts
+    for marker in ("submitted", "autograded"):
+        if marker in parts[:-1]:
+            index = parts.index(marker)
+            if index + 1 < len(parts) - 1:
+                return parts[index + 1]
+    return None
+
+
+def discover(paths, exercise=None):
+    """Every submission under the given files and folders; a folder keeps only files named after an exercise."""
+    targets, skipped = [], []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.suffix in SUBMISSION_SUFFIXES and p.is_file()):
+                if ".ipynb_checkpoints" in file.parts or file.name.startswith(("_", ".")):
+                    continue
+                try:
+                    targets.append(Target(file, exercise or infer_exercise(file), student_of(file)))
+                except SubmissionError:
+                    skipped.append(file)
+        elif path.exists():
+            targets.append(Target(path, exercise or infer_exercise(path), student_of(path)))
+        else:
+            raise SubmissionError(f"{path} does not exist")
+    return targets, skipped
 
 
 def infer_exercise(path):

@@ -1,5 +1,8 @@
 """Known mistakes, each written as a small edit of the reference, with the hint that names it.
 
+Instructors only: the edits quote the reference. What students' tools need of this
+catalog (each variant's hint and behaviour on the public inputs) is in the fixtures.
+
 The grader uses them when a numeric check fails: it runs every variant of the
 exercise on the same inputs (in the grader, since they are built from the
 reference) and, when one reproduces the student's output, shows its hint. The
@@ -165,40 +168,6 @@ def namespace(misconception_id):
     return module.__dict__
 
 
-def likeness(first, second):
-    """How alike two runs of the same probes were: 0 not alike; 1 same errors, layers and outputs
-    (to rounding); 2 that, and every error was raised by the same line of code."""
-    import torch
-
-    same_lines = True
-    for a, b in zip(first, second, strict=True):
-        if ("error" in a) != ("error" in b):
-            return 0
-        if "error" in a:
-            # the message too: torch's messages name the shapes, which tell most mistakes apart
-            if (a["error"]["type"], a["error"]["message"]) != (b["error"]["type"], b["error"]["message"]):
-                return 0
-            same_lines &= a["error"].get("code") == b["error"].get("code")
-            continue
-        if a.get("info") != b.get("info"):
-            return 0
-        tensors_a, tensors_b = a.get("outputs", []) + a.get("heads", []), b.get("outputs", []) + b.get("heads", [])
-        if len(tensors_a) != len(tensors_b):
-            return 0
-        for x, y in zip(tensors_a, tensors_b):
-            if x.shape != y.shape or x.dtype != y.dtype:
-                return 0
-            if x.is_floating_point() and not torch.allclose(x.double(), y.double(), rtol=1e-5, atol=1e-7, equal_nan=True):
-                return 0
-            if not x.is_floating_point() and not torch.equal(x, y):
-                return 0
-    return 2 if same_lines else 1
-
-
-def same_observations(first, second):
-    return likeness(first, second) > 0
-
-
 def variant_observations(misconception, probes):
     from .probes import observe
 
@@ -206,20 +175,8 @@ def variant_observations(misconception, probes):
     return [observe(variant, probe) for probe in probes]
 
 
-def diagnose(exercise, probes, observed, stored=None):
-    """The hint of the first known mistake that behaves exactly like the submission on these probes.
+def diagnose(exercise, probes, observed):
+    """The hint of the known mistake that behaves most like the submission on these (hidden) probes."""
+    from .diagnosis import closest
 
-    `stored` maps misconception id -> its observations on these probes (public checks, from the
-    fixture file); without it the variants run here, in the grader.
-    """
-    if stored is not None:
-        candidates = ((misconception, stored[misconception.id]) for misconception in for_exercise(exercise)
-                      if misconception.id in stored)
-    else:
-        candidates = ((misconception, variant_observations(misconception, probes)) for misconception in for_exercise(exercise))
-    best, best_likeness = None, 0
-    for misconception, variant in candidates:
-        alike = likeness(observed, variant)
-        if alike > best_likeness:
-            best, best_likeness = misconception, alike
-    return best.hint if best else None
+    return closest(observed, ((m.hint, variant_observations(m, probes)) for m in for_exercise(exercise)))

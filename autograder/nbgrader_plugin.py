@@ -33,8 +33,8 @@ class SandboxedChecks(NbGraderPreprocessor):
         import nbformat
 
         from . import checks
-        from .grading import Target, grade_one
-        from .loader import infer_exercise
+        from .grading import grade_one
+        from .loader import Target, infer_exercise
         from .report import html_table, text
 
         name = f"{resources['unique_key']}.ipynb"

@@ -36,14 +36,13 @@ class StandInHead(nn.Module):
     def __init__(self, d_in, d_out, context_length, dropout=0.0, qkv_bias=False):
         super().__init__()
         self.built_with = dict(d_in=d_in, d_out=d_out, context_length=context_length, dropout=dropout, qkv_bias=qkv_bias)
-        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        for name in ("W_query", "W_key", "W_value"):  # the documented names, so weights load by name
+            setattr(self, name, nn.Linear(d_in, d_out, bias=qkv_bias))
 
     def forward(self, x):
-        values = self.W_value(x)  # (..., n, d_out)
-        count = torch.arange(1, x.shape[-2] + 1, dtype=values.dtype).unsqueeze(-1)  # (n, 1)
-        return values.cumsum(dim=-2) / count
+        projected = self.W_value(x)  # (..., n, d_out)
+        count = torch.arange(1, x.shape[-2] + 1, dtype=projected.dtype).unsqueeze(-1)  # (n, 1)
+        return projected.cumsum(dim=-2) / count
 
 
 class ProbeError(Exception):

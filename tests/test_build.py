@@ -1,7 +1,6 @@
 """Is solution code written once, kept out of everything students get, and is every generated file current?"""
 import re
 import shutil
-import subprocess
 
 import nbformat
 import pytest

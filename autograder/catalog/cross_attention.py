@@ -3,11 +3,12 @@ import torch
 
 from ..checks import Check
 from ..compare import mismatch
-from .common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_printed, numeric_checks,
+from .common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_printed, fixture_check,
                      projection_state, projections_of, randn, unchanged_where)
 from .self_attention import ENCODINGS, PRINTED_OUTPUT
 
 EXERCISE = "cross_attention"
+VALUES, VALUES_HINT = "output equals the reference with the same weights", "scale by √d_out, the width of the keys after projection"
 PART = "CrossAttention"
 
 
@@ -114,8 +115,5 @@ CHECKS = [
     Check(f"{EXERCISE}.printed", PART, 1.0, "reproduces the course's seeded example (x_q = x_kv)",
           printed_probe, matches_printed("output", PRINTED_OUTPUT),
           hint="create W_query, W_key, W_value in that order, and scale by √d_out"),
-    *numeric_checks(EXERCISE, PART, "values", random_probes, ("output",),
-                    title="output equals the reference with the same weights",
-                    hint="scale by √d_out, the width of the keys after projection",
-                    fixture_points=1.0, hidden_points=2.0),
+    fixture_check(EXERCISE, PART, "values", random_probes, ("output",), title=VALUES, hint=VALUES_HINT, points=1.0),
 ]

@@ -3,10 +3,12 @@ import torch
 
 from ..checks import Check
 from ..compare import mismatch
-from .common import (between, forward_probe, has_shapes, layers_are, left_padding, matches_expected, numeric_checks,
+from .common import (between, forward_probe, has_shapes, layers_are, left_padding, fixture_check,
                      projection_state, projections_of, raises, randn, unchanged_where)
 
 EXERCISE = "masked_self_attention"
+HEAD_VALUES = "output equals the reference with the same weights, with and without padding"
+HEAD_HINT = "in eval mode dropout must do nothing; the mask is applied before the softmax"
 MASK, HEAD = "causal_mask", "CausalSelfAttention"
 
 
@@ -22,11 +24,6 @@ def judge_mask(probes, observed, expected):
         if message:
             return f"{probe['label']}: {message}"
     return None
-
-
-def mask_random(generator):
-    return [{"target": MASK, "args": [between(generator, 2, 12)], "kwargs": {"device": "cpu"},
-             "label": "causal_mask(n, device='cpu')"}]
 
 
 def head_init(d_in, d_out, context_length, dropout=0.0, bias=False):
@@ -137,9 +134,6 @@ def too_long_probes(generator):
 CHECKS = [
     Check(f"{EXERCISE}.mask_values", MASK, 1.0, "causal_mask(n) is bool (n, n), True exactly above the diagonal",
           mask_probes, judge_mask, hint="torch.triu(..., diagonal=1) keeps what lies above the diagonal; True means blocked"),
-    Check(f"{EXERCISE}.mask_hidden", MASK, 1.0, "causal_mask(n, device) on fresh sizes",
-          mask_random, matches_expected("the mask"), against="reference",
-          hint="accept a device argument and create the mask on it"),
     Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "projections, dropout and the mask buffer",
           head_layers, layers_are(head_expected_layers),
           hint="register the mask with self.register_buffer('mask', ...) so it follows .to() and state_dict"),
@@ -158,8 +152,5 @@ CHECKS = [
     Check(f"{EXERCISE}.dropout", HEAD, 1.0, "in training mode dropout drops attention weights, not output features",
           dropout_probes, judge_dropout,
           hint="apply self.dropout to the attention weights after the softmax, before multiplying by the values"),
-    *numeric_checks(EXERCISE, HEAD, "head_values", head_random, ("output",),
-                    title="output equals the reference with the same weights, with and without padding",
-                    hint="in eval mode dropout must do nothing; the mask is applied before the softmax",
-                    fixture_points=1.0, hidden_points=1.0),
+    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, hint=HEAD_HINT, points=1.0),
 ]

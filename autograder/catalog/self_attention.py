@@ -2,13 +2,17 @@
 import torch
 
 from ..checks import Check
-from .common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_printed, numeric_checks,
+from .common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_printed, fixture_check,
                      projection_state, projections_of, randn)
 
 EXERCISE = "self_attention"
 SDPA, HEAD = "scaled_dot_product_attention", "SelfAttention"
 
 # The Attention in Transformers course: three 2-d token encodings, torch.manual_seed(42).
+SDPA_VALUES, SDPA_HINT = ("context and weights equal softmax(QKᵀ/√d_k)V",
+                          "scale the scores by 1/√d_k, where d_k is the last size of the query")
+HEAD_VALUES, HEAD_HINT = ("output equals the reference with the same weights",
+                          "queries, keys and values are three different projections of the same x")
 ENCODINGS = [[1.16, 0.23], [0.57, 1.36], [4.41, -2.16]]
 PRINTED_OUTPUT = [[1.0100, 1.0641], [0.2040, 0.7057], [3.4989, 2.2427]]
 
@@ -104,10 +108,8 @@ CHECKS = [
     Check(f"{EXERCISE}.sdpa_weights", SDPA, 1.0, "each query's weights are a distribution over the keys",
           sdpa_distribution_probes, judge_distributions,
           hint="take the softmax over the last axis (the keys), after filling blocked scores with -inf"),
-    *numeric_checks(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"),
-                    title="context and weights equal softmax(QKᵀ/√d_k)V",
-                    hint="scale the scores by 1/√d_k, where d_k is the last size of the query",
-                    fixture_points=1.0, hidden_points=1.0),
+    fixture_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES, hint=SDPA_HINT,
+                  points=1.0),
     Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "W_query, W_key, W_value are Linear(d_in, d_out), bias only with qkv_bias",
           head_layers, layers_are(head_expected_layers),
           hint="nn.Linear(d_in, d_out, bias=qkv_bias) stores its weight as (d_out, d_in)"),
@@ -117,8 +119,5 @@ CHECKS = [
     Check(f"{EXERCISE}.head_printed", HEAD, 1.0, "reproduces the course's seeded example",
           printed_probe, matches_printed("output", PRINTED_OUTPUT),
           hint="create W_query, W_key, W_value in that order, and scale by √d_out"),
-    *numeric_checks(EXERCISE, HEAD, "head_values", head_random, ("output",),
-                    title="output equals the reference with the same weights",
-                    hint="queries, keys and values are three different projections of the same x",
-                    fixture_points=1.0, hidden_points=2.0),
+    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, hint=HEAD_HINT, points=1.0),
 ]
