@@ -30,8 +30,7 @@ check: setup  ## fail if any generated file is stale
 	$(PYTHON) -m autograder build --check
 
 run: build  ## the kit's main job
-	$(PYTHON) -m autograder grade samples/submitted --jobs 2 --summary --json out/samples.json
-	@echo "per-check results: out/samples.json"
+	$(PYTHON) -m autograder grade samples/submitted --jobs 2 --summary --out out
 
 test: setup
 	$(PYTHON) -m pytest

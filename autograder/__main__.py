@@ -39,6 +39,7 @@ def parser():
     grade.add_argument("--timeout", type=float, help="seconds one check may run student code (default 5)")
     grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: the course's fixed hidden seed)")
     grade.add_argument("--summary", action="store_true", help="print one line per submission instead of every check")
+    grade.add_argument("--out", metavar="DIR", help="write results.json, grades.csv, feedback/ and the class report here")
 
     bundle = verbs.add_parser("bundle", help="build the archive students receive (no solutions, no hidden checks)")
     bundle.add_argument("--out", default="out/attention-student.zip", help="where to write it (default %(default)s)")
@@ -59,7 +60,7 @@ def main(argv=None):
             from .grading import main as grade_main
 
             grade_main(paths=args.paths, exercise=args.exercise, json_out=args.json_out, jobs=args.jobs,
-                       timeout=args.timeout, seed=args.seed, summary_only=args.summary)
+                       timeout=args.timeout, seed=args.seed, summary_only=args.summary, out=args.out)
             return 0
         if args.verb == "build":
             from .build import main as build_main

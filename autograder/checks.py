@@ -58,6 +58,7 @@ class CheckResult:
     hint: str = ""
     title: str = ""
     part: str = ""
+    misconception: str | None = None  # the id of the known mistake the submission behaved like
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Report:
             "max_score": self.max_score,
             "problems": self.problems,
             "checks": [
-                {key: value for key, value in asdict(check).items() if key not in ("title", "part")}
+                {key: value for key, value in asdict(check).items() if key not in ("title", "part", "misconception")}
                 for check in self.checks
             ],
         }
@@ -188,15 +189,18 @@ def judge(check, exercise, probes, observed):
             return _result(check, "passed")
         status = "failed"
     if check.public:
-        hint = from_fixture(observed, fixture.get("variants", {}))
+        match = from_fixture(observed, fixture.get("variants", {}))
     else:
         from .misconceptions import diagnose  # instructors' side only: it quotes the reference
 
-        hint = diagnose(exercise, probes, observed)
+        match = diagnose(exercise, probes, observed)
+    misconception, hint = match or (None, "")
     if status == "error" and not hint:
         hint = signature_hint(exercise, errors[0])
     # the check's own hint is about wrong results; next to an exception it would mislead
-    return _result(check, status, message, hint or (check.hint if status == "failed" else ""))
+    result = _result(check, status, message, hint or (check.hint if status == "failed" else ""))
+    result.misconception = misconception
+    return result
 
 
 def _result(check, status, message="", hint=""):

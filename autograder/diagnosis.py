@@ -39,15 +39,15 @@ def same_observations(first, second):
 
 
 def closest(observed, candidates):
-    """The hint of the first (hint, observations) candidate most alike the submission, or None."""
+    """The (id, hint) of the (id, hint, observations) candidate most alike the submission, or None."""
     best, best_likeness = None, 0
-    for hint, variant in candidates:
+    for key, hint, variant in candidates:
         alike = likeness(observed, variant)
         if alike > best_likeness:
-            best, best_likeness = hint, alike
+            best, best_likeness = (key, hint), alike
     return best
 
 
 def from_fixture(observed, stored):
     """closest() over the variants stored for one public check: {id: {"hint", "observations"}}."""
-    return closest(observed, ((entry["hint"], entry["observations"]) for entry in stored.values()))
+    return closest(observed, ((key, entry["hint"], entry["observations"]) for key, entry in stored.items()))

@@ -22,8 +22,9 @@ def grade_one(target, pool, *, seed=None):
     return report
 
 
-def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None, summary_only=False):
-    """Grade every submission under paths; print a table each (or only the summary) and write the JSON contract."""
+def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None, summary_only=False, out=None):
+    """Grade every submission under paths; print a table each (or only the summary); write the JSON contract
+    to json_out and every instructor output (gradebook, feedback, class report) into the folder out."""
     from .report import summary, text
 
     targets, skipped = discover(paths, exercise)
@@ -37,11 +38,11 @@ def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None
             print("note: bubblewrap is not available, so submissions run without namespace isolation "
                   "(see README, 'What is enforced')", file=sys.stderr)
         reports = list(threads.map(lambda target: grade_one(target, pool, seed=seed), targets))
-    out = sys.stderr if json_out == "-" else sys.stdout
+    stream = sys.stderr if json_out == "-" else sys.stdout
     if not summary_only:
         for report in reports:
-            print(text(report), end="\n\n", file=out)
-    print(summary(reports), file=out)
+            print(text(report), end="\n\n", file=stream)
+    print(summary(reports), file=stream)
     document = {"results": [report.as_json() for report in reports]}
     if json_out == "-":
         json.dump(document, sys.stdout, indent=2)
@@ -49,4 +50,9 @@ def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None
     elif json_out:
         Path(json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(json_out).write_text(json.dumps(document, indent=2) + "\n")
+    if out:
+        from .classreport import write
+
+        write(reports, out)
+        print(f"wrote {out}/: results.json, grades.csv, feedback/, report.md, scores.png, mistakes.png", file=sys.stderr)
     return reports

@@ -176,7 +176,7 @@ def variant_observations(misconception, probes):
 
 
 def diagnose(exercise, probes, observed):
-    """The hint of the known mistake that behaves most like the submission on these (hidden) probes."""
+    """(id, hint) of the known mistake that behaves most like the submission on these (hidden) probes, or None."""
     from .diagnosis import closest
 
-    return closest(observed, ((m.hint, variant_observations(m, probes)) for m in for_exercise(exercise)))
+    return closest(observed, ((m.id, m.hint, variant_observations(m, probes)) for m in for_exercise(exercise)))

@@ -1,0 +1,128 @@
+"""What an instructor reads after grading: a gradebook, feedback per student, and a class report.
+
+  results.json       the JSON contract (DESIGN.md)
+  grades.csv         one row per student, one column per exercise, and the total
+  feedback/S/E.html  each submission's check table with hints (feedback/S/E.txt: the same as text)
+  report.md          score distribution per exercise, the known mistakes seen and how often, the hardest checks
+  scores.png         score histograms, one per exercise
+  mistakes.png       how many submissions showed each known mistake
+"""
+import csv
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from .catalog import CATALOG
+from .report import html_table, text
+
+
+def write(reports, out):
+    """Write every instructor output for the graded reports into the folder out; returns the paths written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"results": [r.as_json() for r in reports]}, indent=2) + "\n")
+    written = [out / "results.json", _gradebook(reports, out / "grades.csv")]
+    written += _feedback(reports, out / "feedback")
+    written += _report(reports, out)
+    return written
+
+
+def _who(report):
+    return report.student or Path(report.submission or "unknown").stem
+
+
+def _gradebook(reports, path):
+    scores = {}
+    for report in reports:
+        scores.setdefault(_who(report), {})[report.exercise] = report.score
+    with open(path, "w", newline="") as table:
+        writer = csv.writer(table)
+        writer.writerow(["student", *CATALOG, "total", "max_total"])
+        for student in sorted(scores):
+            row = [scores[student].get(exercise, "") for exercise in CATALOG]
+            writer.writerow([student, *row, sum(scores[student].values()), 10 * len(CATALOG)])
+    return path
+
+
+def _feedback(reports, folder):
+    written = []
+    for report in reports:
+        target = folder / _who(report)
+        target.mkdir(parents=True, exist_ok=True)
+        problems = "".join(f"<p><b>Problem:</b> {problem}</p>" for problem in report.problems)
+        page = (f"<!doctype html><meta charset='utf-8'><title>{report.exercise}</title>"
+                f"<body style='font-family:sans-serif'>{problems}{html_table(report)}</body>")
+        (target / f"{report.exercise}.html").write_text(page)
+        (target / f"{report.exercise}.txt").write_text(text(report, width=100) + "\n")
+        written += [target / f"{report.exercise}.html", target / f"{report.exercise}.txt"]
+    return written
+
+
+def mistakes_seen(reports):
+    """{(exercise, misconception id, hint): number of submissions that showed it}."""
+    seen = Counter()
+    for report in reports:
+        found = {(report.exercise, check.misconception, check.hint) for check in report.checks if check.misconception}
+        seen.update(found)
+    return seen
+
+
+def _report(reports, out):
+    by_exercise = {exercise: [r.score for r in reports if r.exercise == exercise] for exercise in CATALOG}
+    lines = ["# Class report", "", f"{len({_who(r) for r in reports})} students, {len(reports)} submissions.", "",
+             "## Scores (out of 10)", "", "| exercise | submissions | mean | median | min | max | full marks |",
+             "|---|---|---|---|---|---|---|"]
+    for exercise, scores in by_exercise.items():
+        if scores:
+            lines.append(f"| {exercise} | {len(scores)} | {statistics.mean(scores):.1f} | {statistics.median(scores):g} | "
+                         f"{min(scores):g} | {max(scores):g} | {sum(s == 10 for s in scores)} |")
+    seen = mistakes_seen(reports)
+    lines += ["", "## Known mistakes seen", ""]
+    if seen:
+        lines += ["| submissions | exercise | mistake | what the students were told |", "|---|---|---|---|"]
+        for (exercise, key, hint), count in seen.most_common():
+            lines.append(f"| {count} | {exercise} | `{key}` | {hint} |")
+    else:
+        lines.append("None: every failed check differed from all the known mistakes.")
+    passes = Counter()
+    totals = Counter()
+    for report in reports:
+        for check in report.checks:
+            totals[check.id] += 1
+            passes[check.id] += check.status == "passed"
+    hardest = sorted(totals, key=lambda check: (passes[check] / totals[check], check))[:10]
+    lines += ["", "## Hardest checks", "", "| check | passed by |", "|---|---|"]
+    lines += [f"| `{check}` | {passes[check]} of {totals[check]} |" for check in hardest]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    return [out / "report.md", *_plots(by_exercise, seen, out)]
+
+
+def _plots(by_exercise, seen, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    figure, axes = plt.subplots(1, len(by_exercise), figsize=(3.2 * len(by_exercise), 2.8), sharey=True)
+    for ax, (exercise, scores) in zip(axes, by_exercise.items()):
+        ax.hist(scores, bins=[b - 0.5 for b in range(12)], color="#4878a8", edgecolor="white")
+        ax.set_title(exercise.replace("_", " "), fontsize=10)
+        ax.set_xticks(range(0, 11, 2))
+        ax.set_xlabel("score")
+    axes[0].set_ylabel("submissions")
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.tight_layout()
+    figure.savefig(out / "scores.png", dpi=120)
+    plt.close(figure)
+    figure, ax = plt.subplots(figsize=(8, 0.4 * max(3, len(seen)) + 1))
+    common = seen.most_common()[::-1]
+    ax.barh([f"{exercise}: {key}" for (exercise, key, _), _ in common], [count for _, count in common], color="#c0504d")
+    ax.set_xlabel("submissions showing the mistake")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title("known mistakes seen in this class")
+    figure.tight_layout()
+    figure.savefig(out / "mistakes.png", dpi=120)
+    plt.close(figure)
+    return [out / "scores.png", out / "mistakes.png"]
