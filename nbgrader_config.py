@@ -36,3 +36,8 @@ c.Autograde.autograde_preprocessors = [
 
 # Feedback shows the check tables and hints, never the hidden tests.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# The kit's own settings: `python -m autograder config` lists them all, with their help.
+# Read by `python -m autograder grade` and by the plugin above.
+c.KitSettings.probe_timeout = 5.0
+c.KitSettings.memory_limit = 2 * 1024**3

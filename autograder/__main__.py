@@ -35,14 +35,16 @@ def parser():
     grade.add_argument("paths", nargs="+", metavar="PATH", help="notebooks, .py files, or folders (nbgrader submitted/ trees)")
     grade.add_argument("--exercise", help="exercise id when file names do not say it")
     grade.add_argument("--json", dest="json_out", metavar="FILE", help="write results as JSON to FILE, or - for stdout")
-    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
-    grade.add_argument("--timeout", type=float, help="seconds one check may run student code (default 5)")
-    grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: the course's fixed hidden seed)")
+    grade.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: KitSettings.jobs)")
+    grade.add_argument("--timeout", type=float, help="seconds one check may run student code (default: KitSettings.probe_timeout)")
+    grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: KitSettings.hidden_seed)")
     grade.add_argument("--summary", action="store_true", help="print one line per submission instead of every check")
     grade.add_argument("--out", metavar="DIR", help="write results.json, grades.csv, feedback/ and the class report here")
 
     bundle = verbs.add_parser("bundle", help="build the archive students receive (no solutions, no hidden checks)")
     bundle.add_argument("--out", default="out/attention-student.zip", help="where to write it (default %(default)s)")
+
+    verbs.add_parser("config", help="list the instructor settings (c.KitSettings in nbgrader_config.py)")
 
     build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
@@ -66,6 +68,11 @@ def main(argv=None):
             from .build import main as build_main
 
             return build_main(check=args.check)
+        if args.verb == "config":
+            from .settings import describe, load
+
+            print(describe(load()))
+            return 0
         if args.verb == "bundle":
             from .bundle import main as bundle_main
 

@@ -12,7 +12,7 @@ import importlib
 import inspect
 import json
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Callable
@@ -108,11 +108,16 @@ def catalog(exercise):
     return sorted(checks, key=lambda check: CATALOG[exercise].index(check.part))
 
 
-def select(exercise, *, public_only=False, parts=None):
-    return [
-        check for check in catalog(exercise)
-        if (check.public or not public_only) and (parts is None or check.part in parts)
-    ]
+def select(exercise, *, public_only=False, parts=None, settings=None):
+    """The checks to run; settings (KitSettings) may change points and keep public checks from students."""
+    chosen = []
+    for check in catalog(exercise):
+        if settings is not None and check.id in settings.points:
+            check = replace(check, points=settings.points[check.id])
+        shown_to_students = check.public and not (settings is not None and check.id in settings.hidden_checks)
+        if (shown_to_students or not public_only) and (parts is None or check.part in parts):
+            chosen.append(check)
+    return chosen
 
 
 @cache
@@ -148,10 +153,10 @@ def plan(checks, exercise, seed):
     return planned
 
 
-def run(exercise, observe_all, *, public_only=False, parts=None, seed=None):
+def run(exercise, observe_all, *, public_only=False, parts=None, seed=None, settings=None):
     """Run an exercise's checks; observe_all(probes) -> observations runs the student side."""
-    seed = HIDDEN_SEED if seed is None else seed
-    checks = select(exercise, public_only=public_only, parts=parts)
+    seed = (settings.hidden_seed if settings is not None else HIDDEN_SEED) if seed is None else seed
+    checks = select(exercise, public_only=public_only, parts=parts, settings=settings)
     planned = plan(checks, exercise, seed)
     # "check" groups a check's probes: once one of them hangs or crashes, the rest are not run
     flat = [dict(probe, check=index) for index, probes in enumerate(planned) if probes for probe in probes]

@@ -7,8 +7,9 @@ from pathlib import Path
 from . import checks
 from .loader import SubmissionError, discover
 from .sandbox import Limits, WorkerPool
+from .settings import load as load_settings
 
-def grade_one(target, pool, *, seed=None):
+def grade_one(target, pool, *, seed=None, settings=None):
     problems = []
 
     def observe_all(probes):
@@ -17,12 +18,13 @@ def grade_one(target, pool, *, seed=None):
         problems.extend(found)
         return observations
 
-    report = checks.run(target.exercise, observe_all, seed=seed)
+    report = checks.run(target.exercise, observe_all, seed=seed, settings=settings)
     report.submission, report.student, report.problems = str(target.path), target.student, problems
     return report
 
 
-def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None, summary_only=False, out=None):
+def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=None, summary_only=False, out=None,
+         settings=None):
     """Grade every submission under paths; print a table each (or only the summary); write the JSON contract
     to json_out and every instructor output (gradebook, feedback, class report) into the folder out."""
     from .report import summary, text
@@ -32,12 +34,14 @@ def main(*, paths, exercise=None, json_out=None, jobs=1, timeout=None, seed=None
         print(f"skipped {file}: its name names no exercise", file=sys.stderr)
     if not targets:
         raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
-    limits = Limits(probe_timeout=timeout) if timeout else Limits()
+    settings = (settings or load_settings()).apply()  # flags given on the command line win over the config file
+    jobs = jobs or settings.jobs
+    limits = Limits(timeout or settings.probe_timeout, settings.load_timeout, settings.memory_limit)
     with WorkerPool(jobs, limits) as pool, ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
         if not pool.isolated:
             print("note: bubblewrap is not available, so submissions run without namespace isolation "
                   "(see README, 'What is enforced')", file=sys.stderr)
-        reports = list(threads.map(lambda target: grade_one(target, pool, seed=seed), targets))
+        reports = list(threads.map(lambda target: grade_one(target, pool, seed=seed, settings=settings), targets))
     stream = sys.stderr if json_out == "-" else sys.stdout
     if not summary_only:
         for report in reports:

@@ -16,18 +16,13 @@ from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Int
 
 CALL = re.compile(r"""check\(\s*["'](?P<exercise>\w+)["']\s*,\s*["'](?P<part>\w+)["']""")
 _pools = {}
 
 
 class SandboxedChecks(NbGraderPreprocessor):
-    """Grade test cells in the sandbox instead of executing the student's notebook."""
-
-    probe_timeout = Float(5.0, help="Seconds one check may run student code.").tag(config=True)
-    load_timeout = Float(20.0, help="Seconds the submission's answer cells may take to load.").tag(config=True)
-    memory_limit = Int(2 * 1024**3, help="Bytes of address space for the process running student code.").tag(config=True)
+    """Grade test cells in the sandbox instead of executing the student's notebook; settings: c.KitSettings."""
 
     def preprocess(self, nb, resources):
         import nbformat
@@ -36,6 +31,7 @@ class SandboxedChecks(NbGraderPreprocessor):
         from .grading import grade_one
         from .loader import Target, infer_exercise
         from .report import html_table, text
+        from .settings import KitSettings
 
         name = f"{resources['unique_key']}.ipynb"
         exercise = infer_exercise(name)
@@ -46,7 +42,8 @@ class SandboxedChecks(NbGraderPreprocessor):
                     shutil.copy(sibling, workdir)
             nbformat.write(nb, Path(workdir) / name)
             target = Target(Path(workdir) / name, exercise, resources.get("nbgrader", {}).get("student"))
-            report = grade_one(target, self._pool())
+            settings = KitSettings(parent=self).apply()
+            report = grade_one(target, self._pool(settings), settings=settings)
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
@@ -64,10 +61,10 @@ class SandboxedChecks(NbGraderPreprocessor):
             self.log.info("%s %s: %s of %s", name, part, score, meta.get("points"))
         return nb, resources
 
-    def _pool(self):
+    def _pool(self, settings):
         from .sandbox import Limits, WorkerPool
 
-        limits = Limits(self.probe_timeout, self.load_timeout, self.memory_limit)
+        limits = Limits(settings.probe_timeout, settings.load_timeout, settings.memory_limit)
         if limits not in _pools:
             _pools[limits] = WorkerPool(1, limits)
             atexit.register(_pools[limits].close)
