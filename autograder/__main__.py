@@ -45,6 +45,7 @@ def parser():
     bundle.add_argument("--out", default="out/attention-student.zip", help="where to write it (default %(default)s)")
 
     verbs.add_parser("config", help="list the instructor settings (c.KitSettings in nbgrader_config.py)")
+    verbs.add_parser("gradescope", help="`gradescope build`: the autograder zip; `gradescope run DIR --out FILE`: results.json")
 
     build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
@@ -52,6 +53,11 @@ def parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gradescope"]:  # its own verbs: build, run
+        from .gradescope import main as gradescope_main
+
+        return gradescope_main(argv[1:])
     args = parser().parse_args(argv)
     from .loader import SubmissionError
 
