@@ -37,6 +37,7 @@ test: setup
 
 bench: setup
 	$(PYTHON) benchmarks/check_speed.py
+	$(PYTHON) benchmarks/grading_speed.py
 
 clean:
 	rm -rf $(VENV) out gradebook.db *.egg-info
