@@ -32,9 +32,15 @@ def expected_fixtures(exercise):
         for misconception in misconceptions.for_exercise(exercise):
             observed = misconceptions.variant_observations(misconception, probes)
             if not same_observations(observed, reference):
-                entry["variants"][misconception.id] = {"hint": misconception.hint, "observations": observed}
+                entry["variants"][misconception.id] = {"hint": misconception.hint, "observations": _unquoted(observed)}
         fixtures[check.id] = entry
     return json.dumps(wire.encode(fixtures), sort_keys=True) + "\n"
+
+
+def _unquoted(observations):
+    """Variant observations without the reference line an error names (students receive the fixtures)."""
+    return [{**observation, "error": {**observation["error"], "where": ""}} if "error" in observation else observation
+            for observation in observations]
 
 
 def generated_files():

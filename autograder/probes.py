@@ -17,6 +17,7 @@ Probe keys:
   stand_in_heads  True to build wrapper heads from StandInHead instead of the submission's class
 """
 import difflib
+import hashlib
 import traceback
 from contextlib import contextmanager
 
@@ -173,7 +174,8 @@ def _error_report(error, stage):
     where = code = ""
     if frames:
         frame = frames[-1]
-        code = (frame.line or "").split("#")[0].strip()
+        # a digest: enough to tell two mistakes apart by the line that raised, without quoting it
+        code = hashlib.sha256((frame.line or "").split("#")[0].strip().encode()).hexdigest()[:16]
         where = f"{frame.filename}, line {frame.lineno}" + (f": {frame.line.strip()}" if frame.line else "")
     return {
         "type": type(error).__name__,

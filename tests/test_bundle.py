@@ -44,6 +44,8 @@ def test_nothing_of_the_reference_or_the_hidden_checks(bundle):
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, path
         assert "_hidden" not in text, path  # no hidden check's id, nor the helper that makes them
         assert not lines & {line.split("#")[0].strip() for line in text.splitlines()}, path
+        # nor inside a line, as in a hint that quotes the answer (short lines are too common to mean anything)
+        assert [line for line in lines if len(line) >= 30 and line in text] == [], path
 
 
 def test_it_holds_the_notebooks_stubs_and_fixtures(bundle):
