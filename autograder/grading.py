@@ -1,6 +1,8 @@
 """Grade submissions: find them, run each in its own child process, judge, report."""
 import json
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +25,29 @@ def grade_one(target, pool, *, seed=None, settings=None):
     return report
 
 
+class Progress:
+    """`graded 37/400, 12 s, about 1 min left` on a terminal's stderr; silent when stderr is a file or a pipe."""
+
+    def __init__(self, total, stream=sys.stderr):
+        self.total, self.count, self.stream = total, 0, stream
+        self.shown = stream.isatty() and total > 1
+        self.start, self.lock = time.monotonic(), threading.Lock()
+
+    def done(self, report):
+        with self.lock:
+            self.count += 1
+            if self.shown:
+                elapsed = time.monotonic() - self.start
+                left = elapsed / self.count * (self.total - self.count)
+                self.stream.write(f"\rgraded {self.count}/{self.total}, {elapsed:.0f} s, about {left:.0f} s left  ")
+                self.stream.flush()
+        return report
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\n")
+
+
 def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=None, summary_only=False, out=None,
          settings=None):
     """Grade every submission under paths; print a table each (or only the summary); write the JSON contract
@@ -41,7 +66,10 @@ def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=N
         if not pool.isolated:
             print("note: bubblewrap is not available, so submissions run without namespace isolation "
                   "(see README, 'What is enforced')", file=sys.stderr)
-        reports = list(threads.map(lambda target: grade_one(target, pool, seed=seed, settings=settings), targets))
+        progress = Progress(len(targets))
+        reports = list(threads.map(lambda target: progress.done(grade_one(target, pool, seed=seed, settings=settings)),
+                                   targets))
+        progress.close()
     stream = sys.stderr if json_out == "-" else sys.stdout
     if not summary_only:
         for report in reports:

@@ -129,3 +129,22 @@ def test_missing_and_duplicated_answer_cells_are_reported(tmp_path):
     report, submission = _grade_in_process(missing, "cross_attention")
     assert report.score == 0
     assert all("the answer cell for CrossAttention is missing; copy it back" in c.message for c in report.checks)
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_shows_on_a_terminal_only():
+    """Does a batch show `graded k/n` on a terminal, and nothing in a log file?"""
+    from autograder.grading import Progress
+
+    terminal, log = _Terminal(), __import__("io").StringIO()
+    for stream in (terminal, log):
+        progress = Progress(3, stream)
+        for _ in range(3):
+            progress.done(None)
+        progress.close()
+    assert "graded 1/3" in terminal.getvalue() and "graded 3/3" in terminal.getvalue()
+    assert log.getvalue() == ""
