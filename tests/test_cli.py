@@ -1,4 +1,5 @@
 """Does the command line keep its contract, and does bad input get a clear message that costs only what it breaks?"""
+import io
 import json
 import shutil
 
@@ -131,7 +132,7 @@ def test_missing_and_duplicated_answer_cells_are_reported(tmp_path):
     assert all("the answer cell for CrossAttention is missing; copy it back" in c.message for c in report.checks)
 
 
-class _Terminal(__import__("io").StringIO):
+class _Terminal(io.StringIO):
     def isatty(self):
         return True
 
@@ -140,7 +141,7 @@ def test_progress_shows_on_a_terminal_only():
     """Does a batch show `graded k/n` on a terminal, and nothing in a log file?"""
     from autograder.grading import Progress
 
-    terminal, log = _Terminal(), __import__("io").StringIO()
+    terminal, log = _Terminal(), io.StringIO()
     for stream in (terminal, log):
         progress = Progress(3, stream)
         for _ in range(3):
