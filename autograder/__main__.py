@@ -86,6 +86,11 @@ def main(argv=None):
     except SubmissionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        if type(error).__name__ != "SandboxError":
+            raise
+        print(f"error: {error}; nothing was graded", file=sys.stderr)
+        return 3
     except ModuleNotFoundError as missing:
         if not (missing.name or "").startswith("autograder."):
             raise

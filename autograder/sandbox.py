@@ -59,13 +59,16 @@ def _runtime():
     return runtime
 
 
-def _hidden_paths():
-    """Everything that holds reference code: the course directory and wherever `solutions` is installed."""
-    hidden = {ROOT}
+def _solutions_locations():
+    """Wherever `solutions` is installed (found without importing it)."""
     spec = importlib.util.find_spec("solutions")
-    if spec is not None and spec.submodule_search_locations:
-        hidden |= {Path(location).resolve() for location in spec.submodule_search_locations}
-    return sorted(hidden)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return sorted({Path(location).resolve() for location in spec.submodule_search_locations})
+
+
+class SandboxError(RuntimeError):
+    """The grading sandbox could not start: grading stops rather than give everyone zero."""
 
 
 class Worker:
@@ -83,16 +86,24 @@ class Worker:
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(runtime), "HOME": "/tmp",
                        "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, env=environment, cwd=str(self.inbox),
+                                        stderr=subprocess.PIPE, env=environment, cwd=str(self.inbox),
                                         text=True, start_new_session=True)
+        if _readline(self.process.stdout, 300).strip() != "ready":
+            self.close()
+            reason = self.process.stderr.read().strip().splitlines()[-3:]
+            raise SandboxError("the grading sandbox could not start a worker" +
+                               (": " + " / ".join(reason) if reason else ""))
+        self.process.stderr.close()  # from here on, the worker reports only through stdout
 
     def _sandboxed(self, command, runtime):
-        interpreter = Path(sys.prefix).resolve()
-        arguments = [bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        for path in _hidden_paths():
-            arguments += ["--tmpfs", str(path)]
-        if any(interpreter.is_relative_to(path) for path in _hidden_paths()):  # a venv inside the course
-            arguments += ["--ro-bind", str(interpreter), str(interpreter)]
+        # later mounts cover earlier ones: empty /tmp and course, the interpreter back (a venv may live in
+        # either), any installed `solutions` hidden again, then the kit's runtime copy and the inbox
+        arguments = [bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                     "--tmpfs", "/tmp", "--tmpfs", str(ROOT)]
+        for prefix in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}):
+            arguments += ["--ro-bind", str(prefix), str(prefix)]
+        for location in _solutions_locations():
+            arguments += ["--tmpfs", str(location)]
         arguments += ["--ro-bind", str(runtime), str(runtime), "--ro-bind", str(self.inbox), str(self.inbox),
                       "--unshare-all", "--die-with-parent", "--new-session", "--chdir", "/tmp"]
         return arguments + command

@@ -7,7 +7,7 @@ grader copies just these files into the sandbox (sandbox.CHILD_FILES).
 Protocol, one JSON line each way per submission on stdin/stdout:
   request   {"folder", "name", "exercise", "probes", "probe_timeout", "load_timeout", "memory"}
   response  {"observations": [...], "problems": [...], "output": "first bytes the code printed"}
-The child sends one line per probe as it goes, so a hang or a crash costs only the
+The worker first says "ready" once torch is loaded. The child sends one line per probe as it goes, so a hang or a crash costs only the
 probe in flight: the worker marks it, forks a new child, and carries on with the rest.
 """
 import json
@@ -35,6 +35,8 @@ def main():
     channel = os.fdopen(os.dup(1), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints must not corrupt the protocol
     torch.set_num_threads(1)
+    channel.write("ready\n")  # torch is loaded: the grader may send work
+    channel.flush()
     for line in sys.stdin:
         response = grade(json.loads(line))
         if own_namespace:
