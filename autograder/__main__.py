@@ -8,15 +8,14 @@ def check_main(*, paths, exercise=None):
     from . import checks
     from .loader import discover
     from .loader import load
-    from .probes import observe
+    from .probes import observer
     from .report import text
 
     targets, _ = discover(paths, exercise)
     failed = False
     for target in targets:
         submission = load(target.path, target.exercise)
-        report = checks.run(target.exercise, lambda probes: [observe(submission.namespace, p) for p in probes],
-                            public_only=True)
+        report = checks.run(target.exercise, observer(submission.namespace), public_only=True)
         report.submission, report.problems = str(target.path), submission.problems
         print(text(report), end="\n\n")
         failed |= report.score < report.max_score

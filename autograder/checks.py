@@ -134,10 +134,9 @@ def reference_namespace(exercise):
 
 
 def reference_observations(exercise, probes):
-    from .probes import observe
+    from .probes import observer
 
-    namespace = reference_namespace(exercise)
-    return [observe(namespace, probe) for probe in probes]
+    return observer(reference_namespace(exercise))(probes)
 
 
 def plan(checks, exercise, seed):

@@ -1,4 +1,4 @@
-"""Grade submissions: find them, run each in its own child process, judge, report."""
+"""Grade submissions: find them, run them in the sandbox's warm workers, judge, report."""
 import json
 import sys
 import threading
@@ -10,6 +10,7 @@ from . import checks
 from .loader import SubmissionError, discover
 from .sandbox import Limits, WorkerPool
 from .settings import load as load_settings
+
 
 def grade_one(target, pool, *, seed=None, settings=None):
     problems = []

@@ -74,6 +74,12 @@ def discover(paths, exercise=None):
     return targets, skipped
 
 
+def siblings(path):
+    """The notebooks and .py files beside a submission (exercise 4 imports exercise 2's head from one)."""
+    path = Path(path)
+    return sorted(p for p in path.parent.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file() and p != path)
+
+
 def infer_exercise(path):
     """The exercise id in a file name such as 02_masked_self_attention.ipynb or cross_attention.py."""
     stem = re.sub(r"^\d+_", "", Path(path).stem)

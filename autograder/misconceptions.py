@@ -169,10 +169,9 @@ def namespace(misconception_id):
 
 
 def variant_observations(misconception, probes):
-    from .probes import observe
+    from .probes import observer
 
-    variant = namespace(misconception.id)
-    return [observe(variant, probe) for probe in probes]
+    return observer(namespace(misconception.id))(probes)
 
 
 def diagnose(exercise, probes, observed):

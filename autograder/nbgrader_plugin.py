@@ -29,7 +29,7 @@ class SandboxedChecks(NbGraderPreprocessor):
 
         from . import checks
         from .grading import grade_one
-        from .loader import Target, infer_exercise
+        from .loader import Target, infer_exercise, siblings
         from .report import html_table, text
         from .settings import KitSettings
 
@@ -37,9 +37,8 @@ class SandboxedChecks(NbGraderPreprocessor):
         exercise = infer_exercise(name)
         folder = Path(resources["metadata"]["path"])
         with tempfile.TemporaryDirectory(prefix="attention-nbgrader-") as workdir:
-            for sibling in folder.iterdir():  # exercise 4 imports exercise 2's head from its notebook
-                if sibling.suffix in (".ipynb", ".py") and sibling.name != name and sibling.is_file():
-                    shutil.copy(sibling, workdir)
+            for sibling in siblings(folder / name):
+                shutil.copy(sibling, workdir)
             nbformat.write(nb, Path(workdir) / name)
             target = Target(Path(workdir) / name, exercise, resources.get("nbgrader", {}).get("student"))
             settings = KitSettings(parent=self).apply()

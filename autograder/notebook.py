@@ -13,7 +13,7 @@ import warnings
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from . import checks
-from .probes import observe
+from .probes import observer
 
 
 class _MessageOnly:
@@ -35,7 +35,7 @@ class NotImplementedError(_MessageOnly, builtins.NotImplementedError):  # keeps 
 def _in_process(namespace):
     def observe_all(probes):
         with _silenced():
-            return [observe(namespace, probe) for probe in probes]
+            return observer(namespace)(probes)
 
     return observe_all
 

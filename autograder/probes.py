@@ -50,6 +50,11 @@ class ProbeError(Exception):
     """Student code raised, or did not provide what the probe needs."""
 
 
+def observer(namespace):
+    """observe_all(probes) -> observations, for a namespace loaded in this process."""
+    return lambda probes: [observe(namespace, probe) for probe in probes]
+
+
 def observe(namespace, probe):
     """Run one probe against a submission's namespace; never raises."""
     stage = f"looking up {probe['target']}"
@@ -166,6 +171,11 @@ def _outputs(result):
 
 def _call_text(name, kwargs):
     return f"{name}(" + ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) + ")"
+
+
+def failure(kind, message):
+    """An error report that is not an exception in student code: Timeout, Crash, SubmissionError."""
+    return {"type": kind, "message": message, "stage": "running the submission", "where": "", "code": "", "stub": False}
 
 
 def _error_report(error, stage):

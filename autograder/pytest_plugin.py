@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-SUFFIXES = (".ipynb", ".py")
 
 
 def pytest_addoption(parser):
@@ -26,9 +25,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_collect_file(file_path, parent):
-    if not parent.config.getoption("attention") or file_path.suffix not in SUFFIXES:
+    from .loader import SUBMISSION_SUFFIXES, SubmissionError, infer_exercise
+
+    if not parent.config.getoption("attention") or file_path.suffix not in SUBMISSION_SUFFIXES:
         return None
-    from .loader import SubmissionError, infer_exercise
 
     try:
         infer_exercise(file_path)
@@ -53,11 +53,10 @@ class SubmissionFile(pytest.File):
         if not hasattr(self, "_report"):
             from . import checks
             from .loader import load
-            from .probes import observe
+            from .probes import observer
 
             submission = load(self.path, self.exercise)
-            self._report = checks.run(self.exercise, lambda probes: [observe(submission.namespace, p) for p in probes],
-                                      public_only=True)
+            self._report = checks.run(self.exercise, observer(submission.namespace), public_only=True)
         return self._report
 
 

@@ -3,8 +3,8 @@
 Each worker (worker.py) imports torch once and forks a fresh child per submission.
 Where bubblewrap is available the worker runs in its own mount, PID, network and
 IPC namespaces, with the course directory and the installed `solutions` package
-hidden under empty file systems: it sees the interpreter, a copy of the five kit
-modules it needs (CHILD_FILES, none of which knows the reference), and the one
+hidden under empty file systems: it sees the interpreter, a copy of the few kit
+files it needs (CHILD_FILES, none of which knows the reference), and the one
 submission folder it is grading. The grader decodes what comes back into plain
 tensors and judges it itself.
 """
@@ -23,11 +23,12 @@ from functools import cache
 from pathlib import Path
 
 from . import wire
+from .loader import siblings
+from .probes import failure
 
 KIT = Path(__file__).resolve().parent
 ROOT = KIT.parent
 CHILD_FILES = ["__init__.py", "wire.py", "probes.py", "loader.py", "worker.py", "catalog/__init__.py"]
-SUBMISSION_SUFFIXES = (".ipynb", ".py")
 FOLDER_LIMIT = 20 * 1024 * 1024  # bytes of notebooks and .py files copied from a submission's folder
 
 
@@ -121,8 +122,7 @@ class Worker:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if response is None:
-            error = {"type": "Crash", "message": "the grading worker stopped; the submission was not graded",
-                     "stage": "running the submission", "where": "", "code": "", "stub": False}
+            error = failure("Crash", "the grading worker stopped; the submission was not graded")
             return [{"error": error} for _ in probes], []
         return wire.decode(response["observations"]), response["problems"]
 
@@ -161,8 +161,7 @@ def _readline(stream, deadline):
 def _copy_folder(path, folder):
     """The submission and the notebooks or .py files beside it (exercise 4 imports exercise 2's head)."""
     copied = 0
-    siblings = [p for p in path.parent.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file() and p != path]
-    for source in [path] + sorted(siblings):
+    for source in [path] + siblings(path):
         copied += source.stat().st_size
         if copied > FOLDER_LIMIT and source != path:
             break

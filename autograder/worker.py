@@ -24,7 +24,7 @@ import torch  # noqa: F401  (the point of a warm worker: every child starts with
 
 from . import wire
 from .loader import SubmissionError, load
-from .probes import observe
+from .probes import failure, observe
 
 OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
 LINE_LIMIT = 32 * 1024 * 1024  # an observation larger than this is not a plausible answer
@@ -90,7 +90,7 @@ def _run_child(request, probes, start, output):
         if isinstance(first, str):
             loaded = json.loads(first)
             if "fatal" in loaded:
-                return loaded, results, (None, _error("SubmissionError", loaded["fatal"]))
+                return loaded, results, (None, failure("SubmissionError", loaded["fatal"]))
             for index in range(start, len(probes)):
                 line = lines.next(request["probe_timeout"])
                 if not isinstance(line, str):
@@ -167,21 +167,17 @@ def _why(stop, pid, request, output, probe=None):
     what = f"while {probe['label']}" if probe and probe.get("label") else "while loading the submission"
     if stop.reason == "timeout":
         limit = request["probe_timeout"] if probe else request["load_timeout"]
-        return _error("Timeout", f"stopped after {limit:g} s {what}: an endless loop, or far too much work")
+        return failure("Timeout", f"stopped after {limit:g} s {what}: an endless loop, or far too much work")
     if stop.reason == "too large":
-        return _error("Crash", f"returned far more data than asked for {what}")
+        return failure("Crash", f"returned far more data than asked for {what}")
     status = _reap(pid)
     tail = output[:OUTPUT_KEPT].decode(errors="replace").strip().splitlines()[-1:] or [""]
     said = f"; its last output line: {tail[0][:200]}" if tail[0] else ""
     if status is not None and os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
-        return _error("Crash", f"the submission's process was killed by {name} {what}{said}")
+        return failure("Crash", f"the submission's process was killed by {name} {what}{said}")
     code = os.WEXITSTATUS(status) if status is not None else "unknown"
-    return _error("Crash", f"the submission's process ended with exit code {code} {what}{said}")
-
-
-def _error(kind, message):
-    return {"type": kind, "message": message, "stage": "running the submission", "where": "", "code": "", "stub": False}
+    return failure("Crash", f"the submission's process ended with exit code {code} {what}{said}")
 
 
 def _reap(pid):

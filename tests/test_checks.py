@@ -9,13 +9,12 @@ from autograder import checks, misconceptions
 from autograder.build import definitions, notebook_name
 from autograder.catalog import CATALOG
 from autograder.loader import load
-from autograder.probes import observe
+from autograder.probes import observer
 from conftest import EXERCISES, ROOT
 from students import filled_notebook, notebook_answers, source
 
 
-def in_process(namespace):
-    return lambda probes: [observe(namespace, probe) for probe in probes]
+in_process = observer
 
 
 def grade_file(path, exercise, seed=7):
