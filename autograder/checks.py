@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 
 from . import wire
-from .diagnosis import from_fixture
+from .diagnosis import best_matches, explain_error, stored_variants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Public checks draw their inputs from this seed when an instructor writes the fixtures.
@@ -40,7 +40,6 @@ class Check:
     probes: Callable[[torch.Generator], list]
     judge: Callable[[list, list, list], str | None]
     against: str = "properties"
-    hint: str = ""
     judges_errors: bool = False
 
     @property
@@ -59,6 +58,8 @@ class CheckResult:
     title: str = ""
     part: str = ""
     misconception: str | None = None  # the id of the known mistake the submission behaved like
+    candidates: list = field(default_factory=list, repr=False)  # known mistakes alike on this check: [(id, hint)]
+    fallback: tuple | None = field(default=None, repr=False)  # (id, hint) the error itself explains
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Report:
             "max_score": self.max_score,
             "problems": self.problems,
             "checks": [
-                {key: value for key, value in asdict(check).items() if key not in ("title", "part", "misconception")}
+                {key: value for key, value in asdict(check).items() if key in ("id", "points", "max_points", "status", "message", "hint")}
                 for check in self.checks
             ],
         }
@@ -168,7 +169,21 @@ def run(exercise, observe_all, *, public_only=False, parts=None, seed=None, sett
             continue
         observed = [next(observed_flat) for _ in probes]
         report.checks.append(judge(check, exercise, probes, observed))
+    _keep_consistent_hints(exercise, report, dict(zip((check.id for check in checks), zip(checks, planned))))
     return report
+
+
+def verdict(check, probes, observed, expected):
+    """(status, message) of one check on observations, without any hint: passed, failed or error."""
+    errors = [observation["error"] for observation in observed if "error" in observation]
+    if errors and not check.judges_errors:
+        return "error", error_text(errors[0])
+    try:
+        message = check.judge(probes, observed, expected)
+    except Exception as error:  # noqa: BLE001  (observations are the submission's: a judge must never take the batch down)
+        return "error", (f"the answer could not be judged ({type(error).__name__}: {error}); "
+                         "it does not have the form this check expects")
+    return ("passed", "") if message is None else ("failed", message)
 
 
 def judge(check, exercise, probes, observed):
@@ -179,32 +194,61 @@ def judge(check, exercise, probes, observed):
         if error["type"] in ("Timeout", "Crash", "SubmissionError"):
             return _result(check, "timeout" if error["type"] == "Timeout" else "error", error_text(error))
     fixture = load_fixtures(exercise).get(check.id, {}) if check.public else {}
-    if errors and not check.judges_errors:
-        status, message = "error", error_text(errors[0])
-    else:
-        if check.against == "fixture":
-            expected = fixture["expected"]
-        elif check.against == "reference":
-            expected = reference_observations(exercise, probes)
-        else:
-            expected = None
-        message = check.judge(probes, observed, expected)
-        if message is None:
-            return _result(check, "passed")
-        status = "failed"
+    status, message = verdict(check, probes, observed, _expected(check, exercise, probes, fixture) if not errors or
+                              check.judges_errors else None)
+    if status == "passed":
+        return _result(check, "passed")
+    # A hint names a mistake only when a known mistake behaves exactly like the submission on these
+    # inputs (and, see _keep_consistent_hints, on every check it passed), or when the error itself says
+    # what is wrong; otherwise the message alone says which behaviour failed, on which input.
     if check.public:
-        match = from_fixture(observed, fixture.get("variants", {}))
+        candidates = best_matches(observed, stored_variants(fixture.get("variants", {})))
     else:
-        from .misconceptions import diagnose  # instructors' side only: it quotes the reference
+        from .misconceptions import candidates as variants  # instructors' side only: it quotes the reference
 
-        match = diagnose(exercise, probes, observed)
-    misconception, hint = match or (None, "")
-    if status == "error" and not hint:
-        hint = signature_hint(exercise, errors[0])
-    # the check's own hint is about wrong results; next to an exception it would mislead
-    result = _result(check, status, message, hint or (check.hint if status == "failed" else ""))
-    result.misconception = misconception
+        candidates = best_matches(observed, variants(exercise, probes))
+    result = _result(check, status, message)
+    result.candidates = candidates
+    result.fallback = (explain_error(errors[0]) or signature_hint(exercise, errors[0])) if errors else None
+    _name(result, candidates)
     return result
+
+
+def _name(result, candidates):
+    """Set the result's hint: the one mistake the candidates agree on, else the error's own explanation."""
+    hints = {hint for _, hint in candidates}
+    match = candidates[0] if len(hints) == 1 else result.fallback
+    result.misconception, result.hint = match or (None, "")
+
+
+def _keep_consistent_hints(exercise, report, planned):
+    """A known mistake is named only if the submission passed no check that the mistake fails: a
+    student whose causal_mask passes is not told that causal_mask returns numbers, even where the two
+    raise the same error further on."""
+    passed = [planned[result.id] for result in report.checks if result.status == "passed" and result.id in planned]
+    for result in report.checks:
+        if not getattr(result, "candidates", None):
+            continue
+        kept = [(key, hint) for key, hint in result.candidates
+                if not any(_mistake_fails(exercise, key, check, probes) for check, probes in passed)]
+        if kept != result.candidates:
+            _name(result, kept)
+
+
+def _mistake_fails(exercise, key, check, probes):
+    if check.public:
+        return key in load_fixtures(exercise).get(check.id, {}).get("failed_by", [])
+    from .misconceptions import fails  # instructors' side only
+
+    return fails(key, check, probes)
+
+
+def _expected(check, exercise, probes, fixture):
+    if check.against == "fixture":
+        return fixture["expected"]
+    if check.against == "reference":
+        return reference_observations(exercise, probes)
+    return None
 
 
 def _result(check, status, message="", hint=""):
@@ -227,19 +271,19 @@ def error_text(error):
 
 
 def signature_hint(exercise, error):
-    """For a TypeError on the way in: the signature the exercise fixes, read from its stub."""
+    """("signature", hint) for a TypeError on the way in: the signature the exercise fixes, read from its stub."""
     if error["type"] != "TypeError" or not error["stage"].startswith(("building ", "calling ")):
-        return ""
+        return None
     name = error["stage"].split()[1].split("(")[0]  # "building SelfAttention(d_in=…)" / "calling X.forward"
     stub = vars(importlib.import_module(f"exercises.{exercise}"))
     owner, _, method = name.partition(".")
     target = stub.get(owner)
     if target is None:
-        return ""
+        return None
     if method:
         target = getattr(target, method, None)
     shown = f"{name}{inspect.signature(target)}".replace("(self, ", "(").replace("(self)", "()")
-    return f"keep the signature the exercise gives: {shown}"
+    return "signature", f"keep the signature the exercise gives: {shown}"
 
 
 def stub_hint(error):

@@ -57,6 +57,11 @@ CATALOG = [
        (SDPA_SCORES, "scores = query @ key.transpose(-2, -1) / math.sqrt(value.shape[-1])")),
     _m("sdpa_softmax_over_queries", SA, "the softmax runs over the queries; take it over the keys, the last axis (dim=-1)",
        ("weights = torch.softmax(scores, dim=-1)", "weights = torch.softmax(scores, dim=-2)")),
+    _m("sdpa_bias_not_broadcast", SA, "an in-place fill of an (n_q, n_k) bias cannot take a batched mask: fill "
+       "out of place, or fill the scores themselves",
+       (FILL, 'bias = torch.zeros(scores.shape[-2:], dtype=scores.dtype)\n'
+              '        bias.masked_fill_(mask, float("-inf"))\n'
+              '        scores = scores + bias')),
     _m("sdpa_transposed_scores", SA, "your scores are transposed: compute query @ keyᵀ, one row per query",
        (SDPA_SCORES, "scores = key @ query.transpose(-2, -1) / math.sqrt(d_k)")),
     _m("sdpa_mask_inverted", SA, "your mask is inverted: True means blocked, so fill the scores where mask is True",
@@ -74,6 +79,9 @@ CATALOG = [
        (HEAD_SOFTMAX, "weights = torch.softmax(scores / math.sqrt(x.shape[-1]), dim=-1)")),
     _m("head_softmax_over_queries", SA, "in SelfAttention the softmax runs over the queries; take it over the keys (dim=-1)",
        (HEAD_SOFTMAX, "weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-2)")),
+    _m("head_scaled_after_softmax", SA, "you divide the weights by √d_out after the softmax; scale the scores "
+       "before it, so that each row of weights still sums to 1",
+       (HEAD_SOFTMAX, "weights = torch.softmax(scores, dim=-1) / math.sqrt(keys.shape[-1])")),
     _m("head_values_are_keys", SA, "the values come from W_key; use W_value for the values",
        ("values = self.W_value(x)  # (..., n, d_out)", "values = self.W_key(x)  # (..., n, d_out)")),
     _m("head_queries_are_keys", SA, "queries and keys come from the same projection; queries need W_query",
@@ -95,12 +103,19 @@ CATALOG = [
        "fill the scores with -inf before it",
        (CAUSAL_FILL, "pass"), ("weights = torch.softmax(scores, dim=-1)\n",
                                 "weights = torch.softmax(scores, dim=-1).masked_fill(blocked, 0.0)\n")),
+    _m("causal_scaled_by_d_in", MSA, "you scale by √d_in, the width of the input; the keys have width d_out, so "
+       "divide the scores by √d_out (keys.shape[-1])",
+       (SCALED_SCORES, "scores = queries @ keys.transpose(-2, -1) / math.sqrt(x.shape[-1])")),
     _m("causal_unscaled", MSA, "your scores look unscaled: divide by √d_out before the softmax",
        (SCALED_SCORES, "scores = queries @ keys.transpose(-2, -1)")),
     _m("padding_on_queries", MSA, "you block padding tokens as queries (rows); block them as keys (columns): "
        "padding_mask.unsqueeze(-2)", ("padding_mask.unsqueeze(-2)", "padding_mask.unsqueeze(-1)")),
     _m("padding_ignored", MSA, "the padding mask is ignored: combine it with the causal mask",
        ("blocked = blocked | padding_mask.unsqueeze(-2)  # (..., n, n)", "pass")),
+    _m("fully_blocked_nan", MSA, "a query that can see no key (a padding token before the first real one) gets "
+       "NaN from a softmax over nothing but -inf, and the next layer spreads it to every token (0 × NaN = NaN): "
+       "give rows whose keys are all blocked zero weights",
+       ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")),
     _m("dropout_on_output", MSA, "dropout acts on the output; apply it to the attention weights, before multiplying by the values",
        ("weights = self.dropout(weights)  # drops attention links, in training mode only\n        return weights @ values",
         "return self.dropout(weights @ values)")),
@@ -132,6 +147,17 @@ CATALOG = [
         "head = CausalSelfAttention(d_in, d_out, context_length, dropout, qkv_bias)\n        self.heads = nn.ModuleList([head] * num_heads)")),
     _m("wrapper_reversed", MHA, "the heads come out in reverse order: head 0's features go first",
        ("torch.cat([head(x) for head in self.heads], dim=-1)", "torch.cat([head(x) for head in self.heads][::-1], dim=-1)")),
+    _m("wrapper_output_dropout", MHA, "the wrapper drops features of its output; dropout belongs inside each head, "
+       "on its attention weights, and the heads already apply it",
+       ("        self.heads = nn.ModuleList(", "        self.dropout = nn.Dropout(dropout)\n        self.heads = nn.ModuleList("),
+       ("return torch.cat([head(x) for head in self.heads], dim=-1)",
+        "return self.dropout(torch.cat([head(x) for head in self.heads], dim=-1))")),
+    _m("mha_dropout_on_context", MHA, "dropout acts on the context the heads return; apply it to the attention "
+       "weights, after the softmax and before multiplying by the values",
+       ("weights = self.dropout(torch.softmax(scores, dim=-1))", "weights = torch.softmax(scores, dim=-1)"),
+       ("return self.out_proj(context)", "return self.out_proj(self.dropout(context))")),
+    _m("mha_no_dropout", MHA, "no attention weight is dropped in training mode: apply self.dropout to the weights "
+       "after the softmax", ("weights = self.dropout(torch.softmax(scores, dim=-1))", "weights = torch.softmax(scores, dim=-1)")),
     _m("mha_no_out_proj", MHA, "the output projection is missing: finish with self.out_proj(context)",
        ("return self.out_proj(context)", "return context")),
     _m("mha_merge_without_transpose", MHA, "the heads are merged without transposing back: "
@@ -143,6 +169,16 @@ CATALOG = [
        ("values = self.W_value(x).view(b, n, h, hd).transpose(1, 2)", "values = self.W_value(x).view(b, h, n, hd)")),
     _m("mha_scaled_by_d_out", MHA, "you scale by √d_out; each head's keys have width head_dim, so scale by √head_dim",
        (MHA_SCORES, "scores = queries @ keys.transpose(-2, -1) / math.sqrt(h * hd)")),
+    _m("mha_scale_inverted", MHA, "your scores are multiplied by √head_dim; divide by it (or multiply by head_dim ** -0.5)",
+       (MHA_SCORES, "scores = queries @ keys.transpose(-2, -1) * math.sqrt(hd)")),
+    _m("mha_sdpa_mask_not_inverted", MHA, "F.scaled_dot_product_attention reads a bool attn_mask as True = may "
+       "attend, the opposite of this kit's mask: pass ~mask (or is_causal=True); as it is, each token sees only "
+       "the tokens after it", (MHA_FILL, 'scores = scores.masked_fill(~self.mask[:n, :n], float("-inf"))'),
+       ("weights = self.dropout(torch.softmax(scores, dim=-1))",
+        "weights = self.dropout(torch.softmax(scores, dim=-1).nan_to_num(0.0))")),
+    _m("mha_view_without_contiguous", MHA, "view() cannot merge the heads of a transposed tensor: call "
+       ".contiguous() before .view(), or use .reshape()",
+       ("context = context.reshape(b, n, h * hd)", "context = context.view(b, n, h * hd)")),
     _m("mha_unscaled", MHA, "your scores look unscaled: divide by √head_dim before the softmax",
        (MHA_SCORES, "scores = queries @ keys.transpose(-2, -1)")),
     _m("mha_no_mask", MHA, "the causal mask is missing: fill self.mask[:n, :n] with -inf before the softmax", (MHA_FILL, "pass")),
@@ -159,10 +195,15 @@ def for_exercise(exercise):
 def namespace(misconception_id):
     """The globals of the variant module, built in the grader's package `solutions` (never next to student code)."""
     misconception = next(m for m in CATALOG if m.id == misconception_id)
-    importlib.import_module(f"solutions.{misconception.exercise}")  # its siblings, for relative imports
-    module = types.ModuleType(f"solutions._variant_{misconception.id}")
+    return variant_namespace(misconception)
+
+
+def variant_namespace(variant):
+    """The globals of any edit of the reference (a Misconception, or a correct variant in the tests)."""
+    importlib.import_module(f"solutions.{variant.exercise}")  # its siblings, for relative imports
+    module = types.ModuleType(f"solutions._variant_{variant.id}")
     module.__package__ = "solutions"
-    source, filename = misconception.source(), f"<misconception {misconception.id}>"
+    source, filename = variant.source(), f"<misconception {variant.id}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # so errors show their line
     exec(compile(source, filename, "exec"), module.__dict__)
     return module.__dict__
@@ -174,8 +215,15 @@ def variant_observations(misconception, probes):
     return observer(namespace(misconception.id))(probes)
 
 
-def diagnose(exercise, probes, observed):
-    """(id, hint) of the known mistake that behaves most like the submission on these (hidden) probes, or None."""
-    from .diagnosis import closest
+def candidates(exercise, probes):
+    """(id, hint, observations) of every known mistake of the exercise on these probes."""
+    return ((m.id, m.hint, variant_observations(m, probes)) for m in for_exercise(exercise))
 
-    return closest(observed, ((m.id, m.hint, variant_observations(m, probes)) for m in for_exercise(exercise)))
+
+def fails(misconception_id, check, probes):
+    """Whether the known mistake fails the check on these probes (against the reference)."""
+    from .checks import reference_observations, verdict
+
+    misconception = next(m for m in CATALOG if m.id == misconception_id)
+    expected = reference_observations(misconception.exercise, probes) if check.against != "properties" else None
+    return verdict(check, probes, variant_observations(misconception, probes), expected)[0] != "passed"

@@ -14,6 +14,7 @@ Probe keys:
   args, kwargs    what to pass to the function or to forward
   inspect         True to describe the module's layers instead of calling it
   per_head        True to also return each of module.heads' outputs
+  repeat          n to run forward n times, each on the previous output (stacked layers, shared weights)
   stand_in_heads  True to build wrapper heads from StandInHead instead of the submission's class
 """
 import difflib
@@ -72,7 +73,10 @@ def observe(namespace, probe):
         stage = f"calling {probe['target']}.forward"
         module.train(bool(probe.get("train")))
         with torch.no_grad():
-            result = {"outputs": _outputs(module(*probe.get("args", []), **probe.get("kwargs", {})))}
+            outputs = _outputs(module(*probe.get("args", []), **probe.get("kwargs", {})))
+            for _ in range(probe.get("repeat", 1) - 1):  # the next layer reads what this one wrote
+                outputs = _outputs(module(outputs[0], **probe.get("kwargs", {})))
+            result = {"outputs": outputs}
             if probe.get("per_head"):
                 result["heads"] = [_outputs(head(*probe["args"]))[0] for head in module.heads]
         return result
@@ -139,7 +143,8 @@ def _assign(module, name, value):
 def describe(module):
     """Layers, parameter shapes and buffers of a module, as plain data."""
     parameters = {name: list(p.shape) for name, p in module.named_parameters()}
-    buffers = {name: {"shape": list(b.shape), "dtype": str(b.dtype)} for name, b in module.named_buffers()}
+    buffers = {name: {"shape": list(b.shape), "dtype": str(b.dtype), "pattern": _mask_pattern(b)}
+               for name, b in module.named_buffers()}
     layers = {}
     for name, child in module.named_modules():
         if name:
@@ -156,6 +161,27 @@ def describe(module):
         "parameter_count": sum(p.numel() for p in module.parameters()),
         "distinct_heads": distinct,
     }
+
+
+def _mask_pattern(buffer):
+    """Which causal convention a square buffer holds, whatever its dtype and leading size-1 axes.
+
+    "blocked above": nonzero exactly where a key comes after its query: True or 1 (triu(…, diagonal=1)),
+    or an additive mask of -inf or a large negative number there and 0 elsewhere;
+    "allowed on and below": nonzero exactly where a query may look (tril(…)); "other" for anything else.
+    """
+    if buffer.dim() < 2 or buffer.shape[-1] != buffer.shape[-2] or any(size != 1 for size in buffer.shape[:-2]):
+        return "other"
+    square = buffer.detach().reshape(buffer.shape[-2:])
+    if square.is_complex() or square.isnan().any() or len(torch.unique(square[square != 0])) > 1:
+        return "other"
+    ones = square != 0
+    above = torch.ones_like(ones).triu(diagonal=1)
+    if torch.equal(ones, above):
+        return "blocked above"
+    if torch.equal(ones, ~above):
+        return "allowed on and below"
+    return "other"
 
 
 def _outputs(result):

@@ -4,6 +4,10 @@ A decoder that writes text one token at a time must not let a token look at the
 tokens after it. The causal mask blocks every key to the right of the query;
 a padding mask additionally blocks keys that are only filler in a batch of
 sequences of different lengths. True means blocked, as in nn.MultiheadAttention.
+
+A query that may see no key at all (a padding token before the first real one)
+gets zeros: a softmax over nothing but -inf is 0/0 = NaN, and in the next layer
+that NaN reaches every token, since 0 × NaN is NaN.
 """
 import math
 

@@ -11,31 +11,10 @@ from autograder.catalog import CATALOG
 from autograder.loader import load
 from autograder.probes import observer
 from conftest import EXERCISES, ROOT
-from students import filled_notebook, notebook_answers, source
+from students import grade_file, grade_variant, notebook_answers, source, write_module, write_notebook
 
 
 in_process = observer
-
-
-def grade_file(path, exercise, seed=7):
-    submission = load(path, exercise)
-    return checks.run(exercise, in_process(submission.namespace), seed=seed)
-
-
-def write_module(folder, exercise, text):
-    path = folder / f"{exercise}.py"
-    path.write_text(text)
-    return path
-
-
-def write_notebook(folder, exercise, answers):
-    path = folder / notebook_name(exercise)
-    nbformat.write(filled_notebook(ROOT / "release" / "attention" / notebook_name(exercise), answers), path)
-    return path
-
-
-def without_markers(text):
-    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION\n", "", text, flags=re.M)
 
 
 def test_points_add_up_to_ten_per_exercise(exercise):
@@ -76,20 +55,6 @@ def test_alternative_correct_implementations_get_full_marks(tmp_path, exercise, 
     assert [(c.id, c.message) for c in report.checks if c.status != "passed"] == []
 
 
-def _grade_variant(tmp_path, misconception, form, seed):
-    text = misconception.source()
-    if form == "py":
-        (tmp_path / "masked_self_attention.py").write_text((ROOT / "solutions/masked_self_attention.py").read_text())
-        path = write_module(tmp_path, misconception.exercise, text)
-    else:
-        reference_02 = {name: without_markers(body) for name, body in
-                        definitions((ROOT / "solutions/masked_self_attention.py").read_text()).items()}
-        write_notebook(tmp_path, "masked_self_attention", reference_02)
-        answers = {name: without_markers(body) for name, body in definitions(text).items()}
-        path = write_notebook(tmp_path, misconception.exercise, answers)
-    return grade_file(path, misconception.exercise, seed=seed)
-
-
 @pytest.mark.parametrize("form", ["py", "notebook"])
 def test_every_known_mistake_loses_points_and_most_get_their_own_hint(tmp_path, form):
     """Submitted as a student would, does every variant in the catalog lose points, and do at least 90% see their hint?"""
@@ -97,7 +62,7 @@ def test_every_known_mistake_loses_points_and_most_get_their_own_hint(tmp_path, 
     for index, misconception in enumerate(misconceptions.CATALOG):
         folder = tmp_path / misconception.id
         folder.mkdir()
-        report = _grade_variant(folder, misconception, form, seed=100 + index)
+        report = grade_variant(folder, misconception, form, seed=100 + index)
         if report.score >= report.max_score:
             not_penalised.append(misconception.id)
         if any(check.hint == misconception.hint for check in report.checks if check.status != "passed"):
@@ -148,11 +113,11 @@ def test_fixtures_hold_no_code():
 def test_failure_messages_give_shape_before_values(tmp_path):
     """Does a wrong shape read 'has shape (…), expected (…)', and wrong values 'k of n values differ; largest difference'?"""
     wrong_axis = next(m for m in misconceptions.CATALOG if m.id == "wrapper_wrong_axis")
-    report = _grade_variant(tmp_path, wrong_axis, "py", seed=1)
+    report = grade_variant(tmp_path, wrong_axis, "py", seed=1)
     shapes = next(c for c in report.checks if c.id.endswith("wrapper_shapes"))
     assert re.search(r"output has shape \(2, 12, 3\), expected \(2, 4, 9\)", shapes.message), shapes.message
     unscaled = next(m for m in misconceptions.CATALOG if m.id == "mha_no_out_proj")
-    report = _grade_variant(tmp_path, unscaled, "py", seed=1)
+    report = grade_variant(tmp_path, unscaled, "py", seed=1)
     values = next(c for c in report.checks if c.id.endswith("mha_values_fixture"))
     assert re.search(r"\d+ of \d+ values of output differ; largest difference [\d.e-]+ at \[\d+, \d+, \d+\]", values.message)
 

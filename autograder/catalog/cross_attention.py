@@ -8,7 +8,7 @@ from .common import (between, forward_probe, has_shapes, key_mask, layers_are, m
 from .self_attention import ENCODINGS, PRINTED_OUTPUT
 
 EXERCISE = "cross_attention"
-VALUES, VALUES_HINT = "output equals the reference with the same weights", "scale by √d_out, the width of the keys after projection"
+VALUES = "output equals the reference with the same weights"
 PART = "CrossAttention"
 
 
@@ -27,8 +27,17 @@ def probe(generator, lead, n_q, n_kv, d_q, d_kv, d_out, bias, masked, dtype=torc
 
 def random_probes(generator):
     sizes = lambda: [between(generator, 1, 7) for _ in range(5)]  # n_q, n_kv, d_q, d_kv, d_out
-    return [probe(generator, lead, *sizes(), bias=bias, masked=masked)
-            for lead, bias, masked in (((2,), False, False), ((), True, True), ((3,), True, True))]
+    probes = [probe(generator, lead, *sizes(), bias=bias, masked=masked)
+              for lead, bias, masked in (((2,), False, False), ((), True, True), ((3,), True, True))]
+    return probes + [equal_shapes_probe(generator, between(generator, 2, 7), between(generator, 2, 7))]
+
+
+def equal_shapes_probe(generator, n, d, lead=(2,)):
+    """x_q and x_kv of one shape and different contents: code that reads one where the other belongs
+    only shows here, since any shape mismatch would otherwise have raised."""
+    found = probe(generator, lead, n, n, d, d, between(generator, 2, 5), False, False)
+    found["label"] += ", equal shapes"
+    return found
 
 
 def layer_probes(generator):
@@ -56,11 +65,14 @@ def output_shape(probe):
 
 
 def key_order_probes(generator):
-    """x_kv, then x_kv with its tokens in another order: each query's answer must not change."""
-    original = probe(generator, (2,), 4, 5, 3, 6, 2, False, False)
-    shuffled = dict(original, args=[original["args"][0], original["args"][1][:, torch.tensor([3, 0, 4, 1, 2])]],
-                    label="x_kv with its tokens reordered")
-    return [original, shuffled]
+    """x_kv, then x_kv with its tokens in another order: each query's answer must not change.
+    Twice: with n_q ≠ n_kv, and with x_q and x_kv of equal shapes."""
+    pairs = []
+    for original in (probe(generator, (2,), 4, 5, 3, 6, 2, False, False), equal_shapes_probe(generator, 5, 3)):
+        shuffled = dict(original, args=[original["args"][0], original["args"][1][:, torch.tensor([3, 0, 4, 1, 2])]],
+                        label=original["label"] + ", x_kv's tokens reordered")
+        pairs += [original, shuffled]
+    return pairs
 
 
 def query_order_probes(generator):
@@ -95,25 +107,18 @@ def printed_probe(generator):
 
 CHECKS = [
     Check(f"{EXERCISE}.layers", PART, 1.0, "W_query is Linear(d_q, d_out); W_key and W_value are Linear(d_kv, d_out)",
-          layer_probes, layers_are(expected_layers),
-          hint="queries come from x_q (width d_q), keys and values from x_kv (width d_kv)"),
+          layer_probes, layers_are(expected_layers)),
     Check(f"{EXERCISE}.shapes", PART, 1.0, "output is (b, n_q, d_out) when n_q ≠ n_kv and d_q ≠ d_kv",
-          batched_shape_probes, has_shapes("output", shapes=output_shape),
-          hint="there is one output row per query; the keys decide only the weights"),
+          batched_shape_probes, has_shapes("output", shapes=output_shape)),
     Check(f"{EXERCISE}.unbatched", PART, 1.0, "accepts unbatched (n, d) input",
-          unbatched_shape_probes, has_shapes("output", shapes=output_shape),
-          hint="use transpose(-2, -1) so the same code serves (n, d) and (b, n, d)"),
+          unbatched_shape_probes, has_shapes("output", shapes=output_shape)),
     Check(f"{EXERCISE}.key_order", PART, 1.0, "reordering the key/value tokens leaves the output unchanged",
-          key_order_probes, unchanged_where("output", lambda probe: (slice(None),)),
-          hint="keys and values must come from the same x_kv token, and the softmax runs over the keys"),
+          key_order_probes, unchanged_where("output", lambda probe: (slice(None),))),
     Check(f"{EXERCISE}.query_order", PART, 1.0, "reordering the queries reorders the output alike",
-          query_order_probes, judge_query_order,
-          hint="each output row must depend on its own query only"),
+          query_order_probes, judge_query_order),
     Check(f"{EXERCISE}.mask", PART, 1.0, "a blocked key has no influence",
-          mask_probes, unchanged_where("output", lambda probe: (slice(None),)),
-          hint="fill blocked scores (mask True) with -inf before the softmax"),
+          mask_probes, unchanged_where("output", lambda probe: (slice(None),))),
     Check(f"{EXERCISE}.printed", PART, 1.0, "reproduces the course's seeded example (x_q = x_kv)",
-          printed_probe, matches_printed("output", PRINTED_OUTPUT),
-          hint="create W_query, W_key, W_value in that order, and scale by √d_out"),
-    fixture_check(EXERCISE, PART, "values", random_probes, ("output",), title=VALUES, hint=VALUES_HINT, points=1.0),
+          printed_probe, matches_printed("output", PRINTED_OUTPUT)),
+    fixture_check(EXERCISE, PART, "values", random_probes, ("output",), title=VALUES, points=1.0),
 ]

@@ -8,7 +8,6 @@ from .common import (between, forward_probe, has_shapes, layers_are, left_paddin
 
 EXERCISE = "masked_self_attention"
 HEAD_VALUES = "output equals the reference with the same weights, with and without padding"
-HEAD_HINT = "in eval mode dropout must do nothing; the mask is applied before the softmax"
 MASK, HEAD = "causal_mask", "CausalSelfAttention"
 
 
@@ -58,7 +57,7 @@ def head_layers(generator):
 
 def head_expected_layers(probe):
     parameters, absent = projections_of(5, 5, 3, probe["init"]["qkv_bias"])
-    return {"parameters": parameters, "absent": absent, "buffers": {"mask": ((7, 7), "torch.bool")},
+    return {"parameters": parameters, "absent": absent, "causal_buffers": {"mask": 7},
             "layers": {"dropout": {"class": "Dropout", "p": 0.25}}}
 
 
@@ -81,19 +80,50 @@ def causality_probes(generator):
             for inputs, label in ((x, "x (2, 6, 4)"), (altered, "x with tokens 3 to 5 changed"))]
 
 
+def fully_blocked_rows(probe):
+    """(..., n, 1) bool: the queries that may see no key at all (every token up to them is padding).
+
+    What such a row holds is the implementation's choice, as long as it is finite (see `padding`):
+    it is never compared with the reference.
+    """
+    padding = probe.get("kwargs", {}).get("padding_mask")
+    n = probe["args"][0].shape[-2]
+    if padding is None:
+        return torch.zeros(n, 1, dtype=torch.bool)
+    return (padding.long().cumsum(dim=-1) == torch.arange(1, n + 1)).unsqueeze(-1)
+
+
 def padding_probes(generator):
-    """Pairs: x with left padding, then the same with the padding tokens' contents changed."""
+    """Pairs: x with left padding, then the same with the padding tokens' contents changed.
+
+    The last pair runs two stacked layers (the output of the first is the input of the second), as
+    every real model does: a query that can see no key must not leave NaN for the next layer.
+    """
     probes = []
-    for lead in ((2,), ()):
-        state = projection_state(generator, 4, 4, 3, False)
-        x = randn(generator, *lead, 6, 4)
-        padding = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
-        padding = padding if lead else padding[1]
-        altered = torch.where(padding.unsqueeze(-1), randn(generator, *lead, 6, 4), x)
-        for inputs, label in ((x, f"x {tuple(x.shape)} with padding"), (altered, "the padding tokens changed")):
-            probes.append(forward_probe(HEAD, head_init(4, 3, 6), [inputs], kwargs={"padding_mask": padding},
-                                        state=state, dtype="float64", label=label))
+    padding = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
+    for lead, layers in (((2,), 1), ((), 1), ((2,), 2)):
+        d_in = 4 if layers == 1 else 3  # a stacked layer reads what the one before it wrote: d_in = d_out
+        state = projection_state(generator, d_in, d_in, 3, False)
+        x = randn(generator, *lead, 6, d_in)
+        mask = padding if lead else padding[1]
+        altered = torch.where(mask.unsqueeze(-1), randn(generator, *x.shape), x)
+        stacked = " through two stacked layers" if layers == 2 else ""
+        for inputs, label in ((x, f"x {tuple(x.shape)} with left padding{stacked}"),
+                              (altered, f"the padding tokens changed{stacked}")):
+            probes.append(forward_probe(HEAD, head_init(d_in, 3, 6), [inputs], kwargs={"padding_mask": mask},
+                                        state=state, dtype="float64", label=label, repeat=layers))
     return probes
+
+
+def judge_padding(probes, observed, expected):
+    for index in range(0, len(probes), 2):
+        keep = ~probes[index]["kwargs"]["padding_mask"]
+        for probe, got in zip(probes[index:index + 2], observed[index:index + 2]):
+            output = got["outputs"][0]
+            if output.shape[:-1] == keep.shape and not output[keep].isfinite().all():
+                return (f"{probe['label']}: the output at real tokens holds NaN or infinity; a query that sees "
+                        "no key must not leave NaN behind for the next layer")
+    return unchanged_where("output", lambda probe: ~probe["kwargs"]["padding_mask"])(probes, observed, expected)
 
 
 DROPOUT_VALUE = torch.tensor([1.0, -2.0, 3.0, 0.5], dtype=torch.float64)
@@ -120,37 +150,34 @@ def judge_dropout(probes, observed, expected):
     scale = output[..., :1] / DROPOUT_VALUE[0]  # (4, 8, 1): how much of the value each row kept
     if not torch.allclose(output, scale * DROPOUT_VALUE, rtol=1e-6, atol=1e-9):
         return ("in training mode some output rows are no longer a multiple of the common value: "
-                "dropout hit single output features instead of whole attention weights")
+                "single output features were dropped instead of whole attention weights")
     if torch.allclose(scale, torch.ones_like(scale)):
         return "in training mode with dropout 0.5 no attention weight was dropped"
     return None
 
 
 def too_long_probes(generator):
-    return [forward_probe(HEAD, head_init(4, 3, 5), [randn(generator, *shape)],
+    # float32, as the module is built: a head that projects before it checks the length must meet the length
+    # check, not a dtype clash
+    return [forward_probe(HEAD, head_init(4, 3, 5), [randn(generator, *shape, dtype=torch.float32)],
                           label=f"context_length 5, x {shape}") for shape in ((2, 6, 4), (7, 4))]
 
 
 CHECKS = [
     Check(f"{EXERCISE}.mask_values", MASK, 1.0, "causal_mask(n) is bool (n, n), True exactly above the diagonal",
-          mask_probes, judge_mask, hint="torch.triu(..., diagonal=1) keeps what lies above the diagonal; True means blocked"),
+          mask_probes, judge_mask),
     Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "projections, dropout and the mask buffer",
-          head_layers, layers_are(head_expected_layers),
-          hint="register the mask with self.register_buffer('mask', ...) so it follows .to() and state_dict"),
+          head_layers, layers_are(head_expected_layers)),
     Check(f"{EXERCISE}.head_shapes", HEAD, 1.0, "output is (..., n, d_out) for n ≤ context_length, batched and unbatched",
-          head_shape_probes, has_shapes("output", shapes=head_shapes),
-          hint="slice the mask to the sequence: self.mask[:n, :n]"),
+          head_shape_probes, has_shapes("output", shapes=head_shapes)),
     Check(f"{EXERCISE}.causality", HEAD, 1.0, "changing a later token never changes an earlier output",
-          causality_probes, unchanged_where("output", lambda probe: (slice(None), slice(0, 3))),
-          hint="fill the scores above the diagonal with -inf before the softmax"),
-    Check(f"{EXERCISE}.padding", HEAD, 1.0, "changing a padding token changes no other token's output",
-          padding_probes, unchanged_where("output", lambda probe: ~probe["kwargs"]["padding_mask"]),
-          hint="block padding tokens as keys: combine padding_mask.unsqueeze(-2) with the causal mask"),
+          causality_probes, unchanged_where("output", lambda probe: (slice(None), slice(0, 3)))),
+    Check(f"{EXERCISE}.padding", HEAD, 1.0, "changing a padding token changes no other token's output, "
+          "even through two stacked layers", padding_probes, judge_padding),
     Check(f"{EXERCISE}.too_long", HEAD, 1.0, "a sequence longer than context_length raises ValueError",
-          too_long_probes, raises("ValueError"), judges_errors=True,
-          hint="compare n = x.shape[-2] with the mask's size and raise ValueError naming both"),
+          too_long_probes, raises("ValueError"), judges_errors=True),
     Check(f"{EXERCISE}.dropout", HEAD, 1.0, "in training mode dropout drops attention weights, not output features",
-          dropout_probes, judge_dropout,
-          hint="apply self.dropout to the attention weights after the softmax, before multiplying by the values"),
-    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, hint=HEAD_HINT, points=1.0),
+          dropout_probes, judge_dropout),
+    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=1.0,
+                  ungraded=fully_blocked_rows),
 ]

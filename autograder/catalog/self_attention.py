@@ -9,10 +9,8 @@ EXERCISE = "self_attention"
 SDPA, HEAD = "scaled_dot_product_attention", "SelfAttention"
 
 # The Attention in Transformers course: three 2-d token encodings, torch.manual_seed(42).
-SDPA_VALUES, SDPA_HINT = ("context and weights equal softmax(QKᵀ/√d_k)V",
-                          "scale the scores by 1/√d_k, where d_k is the last size of the query")
-HEAD_VALUES, HEAD_HINT = ("output equals the reference with the same weights",
-                          "queries, keys and values are three different projections of the same x")
+SDPA_VALUES = "context and weights equal softmax(QKᵀ/√d_k)V"
+HEAD_VALUES = "output equals the reference with the same weights"
 ENCODINGS = [[1.16, 0.23], [0.57, 1.36], [4.41, -2.16]]
 PRINTED_OUTPUT = [[1.0100, 1.0641], [0.2040, 0.7057], [3.4989, 2.2427]]
 
@@ -103,21 +101,16 @@ def printed_probe(generator):
 
 CHECKS = [
     Check(f"{EXERCISE}.sdpa_shapes", SDPA, 1.0, "context is (..., n_q, d_v) and weights (..., n_q, n_k)",
-          sdpa_fixed_shapes, has_shapes("context", "weights", shapes=sdpa_shapes),
-          hint="context = weights @ value; weights has one row per query and one column per key"),
+          sdpa_fixed_shapes, has_shapes("context", "weights", shapes=sdpa_shapes)),
     Check(f"{EXERCISE}.sdpa_weights", SDPA, 1.0, "each query's weights are a distribution over the keys",
-          sdpa_distribution_probes, judge_distributions,
-          hint="take the softmax over the last axis (the keys), after filling blocked scores with -inf"),
-    fixture_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES, hint=SDPA_HINT,
+          sdpa_distribution_probes, judge_distributions),
+    fixture_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES,
                   points=1.0),
     Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "W_query, W_key, W_value are Linear(d_in, d_out), bias only with qkv_bias",
-          head_layers, layers_are(head_expected_layers),
-          hint="nn.Linear(d_in, d_out, bias=qkv_bias) stores its weight as (d_out, d_in)"),
+          head_layers, layers_are(head_expected_layers)),
     Check(f"{EXERCISE}.head_shapes", HEAD, 1.0, "output is (..., n, d_out), batched and unbatched",
-          head_shape_probes, has_shapes("output", shapes=head_shapes),
-          hint="use transpose(-2, -1) rather than .T so that a batch axis is left alone"),
+          head_shape_probes, has_shapes("output", shapes=head_shapes)),
     Check(f"{EXERCISE}.head_printed", HEAD, 1.0, "reproduces the course's seeded example",
-          printed_probe, matches_printed("output", PRINTED_OUTPUT),
-          hint="create W_query, W_key, W_value in that order, and scale by √d_out"),
-    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, hint=HEAD_HINT, points=1.0),
+          printed_probe, matches_printed("output", PRINTED_OUTPUT)),
+    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=1.0),
 ]

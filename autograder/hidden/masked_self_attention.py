@@ -1,7 +1,8 @@
 """Hidden checks of masked_self_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from . import hidden_check
 from ..catalog.common import between, matches_expected
-from ..catalog.masked_self_attention import EXERCISE, HEAD, HEAD_HINT, HEAD_VALUES, MASK, head_random
+from ..catalog.masked_self_attention import (EXERCISE, HEAD, HEAD_VALUES, MASK, fully_blocked_rows, head_probe,
+                                             head_random)
 from ..checks import Check
 
 
@@ -10,9 +11,18 @@ def mask_random(generator):
              "label": "causal_mask(n, device='cpu')"}]
 
 
+def head_random_stacked(generator):
+    """head_random, and two stacked layers on left-padded input (d_in = d_out, so one feeds the next)."""
+    d = between(generator, 2, 6)
+    n = between(generator, 4, 8)
+    stacked = head_probe(generator, (3,), n, d, d, n, False, padded=True)
+    stacked.update(repeat=2, label=stacked["label"] + ", two stacked layers")
+    return head_random(generator) + [stacked]
+
+
 CHECKS = [
     Check(f"{EXERCISE}.mask_hidden", MASK, 1.0, "causal_mask(n, device) on fresh sizes",
-          mask_random, matches_expected("the mask"), against="reference",
-          hint="accept a device argument and create the mask on it"),
-    hidden_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, hint=HEAD_HINT, points=1.0),
+          mask_random, matches_expected("the mask"), against="reference"),
+    hidden_check(EXERCISE, HEAD, "head_values", head_random_stacked, ("output",), title=HEAD_VALUES, points=1.0,
+                 ungraded=fully_blocked_rows),
 ]

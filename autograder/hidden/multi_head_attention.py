@@ -1,7 +1,7 @@
 """Hidden checks of multi_head_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from . import hidden_check
 from ..catalog.common import between
-from ..catalog.multi_head_attention import (EXERCISE, MHA, MHA_HINT, MHA_VALUES, WRAPPER, judge_concatenation, mha_random,
+from ..catalog.multi_head_attention import (EXERCISE, MHA, MHA_VALUES, WRAPPER, judge_concatenation, mha_random,
                                             wrapper_probe)
 from ..checks import Check
 from ..compare import mismatch
@@ -13,13 +13,12 @@ def wrapper_random(generator):
 
 
 def judge_wrapper_hidden(probes, observed, expected):
-    message = judge_concatenation(probes, observed, expected)
-    message = message or mismatch("output", observed[0]["outputs"][0], expected[0]["outputs"][0])
-    return message and f"{probes[0]['label']}: {message}"
+    message = mismatch("output", observed[0]["outputs"][0], expected[0]["outputs"][0])
+    return judge_concatenation(probes, observed, expected) or (message and f"{probes[0]['label']}: {message}")
 
 
 CHECKS = [
     Check(f"{EXERCISE}.wrapper_hidden", WRAPPER, 1.0, "concatenates the heads on fresh sizes",
-          wrapper_random, judge_wrapper_hidden, against="reference", hint="every head sees the same input x"),
-    hidden_check(EXERCISE, MHA, "mha_values", mha_random, ("output",), title=MHA_VALUES, hint=MHA_HINT, points=1.0),
+          wrapper_random, judge_wrapper_hidden, against="reference"),
+    hidden_check(EXERCISE, MHA, "mha_values", mha_random, ("output",), title=MHA_VALUES, points=1.0),
 ]

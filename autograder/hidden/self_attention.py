@@ -1,10 +1,10 @@
 """Hidden checks of self_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from . import hidden_check
-from ..catalog.self_attention import (EXERCISE, HEAD, HEAD_HINT, HEAD_VALUES, SDPA, SDPA_HINT, SDPA_VALUES, head_random,
+from ..catalog.self_attention import (EXERCISE, HEAD, HEAD_VALUES, SDPA, SDPA_VALUES, head_random,
                                       sdpa_random)
 
 CHECKS = [
-    hidden_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES, hint=SDPA_HINT,
+    hidden_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES,
                  points=1.0),
-    hidden_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, hint=HEAD_HINT, points=2.0),
+    hidden_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=2.0),
 ]

@@ -1,0 +1,89 @@
+"""Do the probes built for the classic bugs (stacked layers on padding, cross-attention inputs of equal
+shapes, dropout in exercise 4) fail on the mistake each targets and pass on the reference?"""
+import pytest
+import torch
+
+from autograder import checks, misconceptions
+from autograder.probes import observer
+
+SEED = 11
+
+
+def check_of(check_id):
+    return next(check for check in checks.catalog(check_id.split(".")[0]) if check.id == check_id)
+
+
+def judged(check, namespace, keep=lambda probe: True):
+    """The check's message for the probes keep() selects (pairs stay whole), drawn fresh, against the reference."""
+    exercise = check.id.split(".")[0]
+    probes = check.probes(torch.Generator().manual_seed(SEED))
+    pairs = [probes[index:index + 2] for index in range(0, len(probes), 2)] if _paired(check) else [[p] for p in probes]
+    probes = [probe for group in pairs if keep(group[0]) for probe in group]
+    assert probes, "keep() selected no probe"
+    observed = observer(namespace)(probes)
+    return checks.judge(check, exercise, probes, observed)
+
+
+def _paired(check):
+    return check.id.endswith((".padding", ".key_order", ".causality"))
+
+
+def reference(exercise):
+    return checks.reference_namespace(exercise)
+
+
+def mistake(misconception_id):
+    return misconceptions.namespace(misconception_id)
+
+
+def stacked(probe):
+    return probe.get("repeat", 1) == 2
+
+
+def test_two_stacked_layers_catch_nan_rows():
+    """Does the stacked-padding pair fail on NaN rows (and only the stacked pair), and pass on the reference?"""
+    padding = check_of("masked_self_attention.padding")
+    assert judged(padding, reference("masked_self_attention"), stacked).status == "passed"
+    result = judged(padding, mistake("fully_blocked_nan"), stacked)
+    assert result.status == "failed" and "NaN" in result.message and "two stacked layers" in result.message
+    assert judged(padding, mistake("fully_blocked_nan"), lambda probe: not stacked(probe)).status == "passed"
+
+
+def test_hidden_values_grade_two_stacked_layers():
+    """Do the hidden values of exercise 2 include two stacked layers, failing NaN rows and passing -1e9 fills?"""
+    values = check_of("masked_self_attention.head_values_hidden")
+    assert judged(values, reference("masked_self_attention"), stacked).status == "passed"
+    assert judged(values, mistake("fully_blocked_nan"), stacked).status == "failed"
+    large_negative = misconceptions.Misconception("fill_minus_1e9", "masked_self_attention", "", (
+        ('scores = scores.masked_fill(blocked, float("-inf"))', "scores = scores.masked_fill(blocked, -1e9)"),
+        ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")))
+    assert judged(values, misconceptions.variant_namespace(large_negative), stacked).status == "passed"
+
+
+def equal_shapes(probe):
+    return probe["label"].endswith("equal shapes") or "equal shapes," in probe["label"]
+
+
+@pytest.mark.parametrize("bug, check_id", [
+    ("cross_values_from_queries", "cross_attention.key_order"),
+    ("cross_values_from_queries", "cross_attention.values_hidden"),
+    ("cross_kv_from_queries", "cross_attention.values_hidden"),  # x_kv unused: reordering it changes nothing
+])
+def test_equal_shapes_catch_values_read_from_the_queries(bug, check_id):
+    """With x_q and x_kv of one shape, does reading x_q where x_kv belongs fail (not raise), while the
+    reference passes?"""
+    check = check_of(check_id)
+    assert judged(check, reference("cross_attention"), equal_shapes).status == "passed"
+    assert judged(check, mistake(bug), equal_shapes).status == "failed"
+
+
+@pytest.mark.parametrize("bug, check_id", [
+    ("wrapper_output_dropout", "multi_head_attention.wrapper_concatenation"),
+    ("mha_dropout_on_context", "multi_head_attention.mha_dropout"),
+    ("mha_no_dropout", "multi_head_attention.mha_dropout"),
+])
+def test_dropout_checks_of_exercise_4(bug, check_id):
+    """Does each exercise-4 dropout check fail on the dropout mistake it targets, and pass on the reference?"""
+    check = check_of(check_id)
+    assert judged(check, reference("multi_head_attention")).status == "passed"
+    assert judged(check, mistake(bug)).status == "failed"

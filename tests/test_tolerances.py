@@ -1,0 +1,106 @@
+"""Is the numeric tolerance wide enough for every correct way to compute attention, and narrow enough
+that the closest real mistake still fails, on the checks' own probes?"""
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from autograder import checks, compare, misconceptions
+from autograder.misconceptions import Misconception, variant_namespace
+from autograder.probes import observer
+from conftest import EXERCISES
+
+SCALE = {  # the reference's scaling line in each exercise, and the same scale as a float32 scalar tensor
+    "self_attention": [("/ math.sqrt(d_k)", "/ torch.tensor(d_k ** 0.5)"),
+                       ("scores / math.sqrt(keys.shape[-1])", "scores / torch.tensor(keys.shape[-1] ** 0.5)")],
+    "masked_self_attention": [("/ math.sqrt(keys.shape[-1])", "/ torch.tensor(keys.shape[-1] ** 0.5)")],
+    "cross_attention": [("/ math.sqrt(keys.shape[-1])", "/ torch.tensor(keys.shape[-1] ** 0.5)")],
+    "multi_head_attention": [("/ math.sqrt(hd)", "/ torch.tensor(hd ** 0.5)")],
+}
+SOFTMAX = {  # the reference's softmax, taken in float32 and cast back
+    "self_attention": [("weights = torch.softmax(scores, dim=-1)",
+                        "weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)"),
+                       ("weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1)",
+                        "weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1, dtype=torch.float32).double()")],
+    "masked_self_attention": [("weights = torch.softmax(scores, dim=-1)\n",
+                               "weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)\n")],
+    "cross_attention": [("weights = torch.softmax(scores, dim=-1)",
+                         "weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)")],
+    "multi_head_attention": [("torch.softmax(scores, dim=-1)",
+                              "torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)")],
+}
+# The most distant correct variants known: the Attention in Transformers course divides by
+# torch.tensor(d_k ** 0.5), a float32 scalar; models that upcast or downcast the softmax (GPT-2 in
+# HuggingFace's transformers computes it in float32 whatever the input) carry float32 rounding.
+DISTANT_CORRECT = [Misconception(f"{exercise}_float32_scale", exercise, "", tuple(SCALE[exercise])) for exercise in EXERCISES]
+DISTANT_CORRECT += [Misconception(f"{exercise}_float32_softmax", exercise, "", tuple(SOFTMAX[exercise])) for exercise in EXERCISES]
+MARGIN = 10.0
+EXACT = 1e-7  # times the tolerance: 1e-12, rounding only
+SEEDS = range(3)
+
+
+def value_checks(exercise):
+    return [check for check in checks.catalog(exercise) if check.against in ("fixture", "reference")]
+
+
+def verdict(check, exercise, namespace, seed):
+    probes = check.probes(torch.Generator().manual_seed(seed))
+    expected = checks.reference_observations(exercise, probes)
+    return probes, observer(namespace)(probes), expected
+
+
+@contextmanager
+def tolerances_times(factor):
+    saved = dict(compare.TOLERANCES)
+    for dtype, tolerance in saved.items():
+        compare.TOLERANCES[dtype] = compare.Tolerance(tolerance.rtol * factor, tolerance.atol * factor)
+    try:
+        yield
+    finally:
+        compare.TOLERANCES.update(saved)
+
+
+def passes_at(factor, check, probes, observed, expected):
+    with tolerances_times(factor):
+        return check.judge(probes, observed, expected) is None
+
+
+@pytest.mark.parametrize("variant", DISTANT_CORRECT, ids=lambda variant: variant.id)
+def test_the_most_distant_correct_variants_pass_with_a_tenfold_margin(variant):
+    """Does each known-correct but imprecise variant pass every numeric check at a tenth of the tolerance?"""
+    namespace = variant_namespace(variant)
+    distinct = 0
+    for check in value_checks(variant.exercise):
+        for seed in SEEDS:
+            found = verdict(check, variant.exercise, namespace, seed)
+            assert passes_at(1 / MARGIN, check, *found), (check.id, seed)
+            distinct += not passes_at(EXACT, check, *found)
+    assert distinct > 0  # the variant does differ from the reference beyond rounding
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_closest_mistakes_fail_with_a_tenfold_margin(exercise):
+    """Does every known mistake that changes a numeric check's outputs at all still fail it at ten times
+    the tolerance, so no real mistake lives near the line?"""
+    caught = 0
+    for misconception in misconceptions.for_exercise(exercise):
+        namespace = misconceptions.namespace(misconception.id)
+        for check in value_checks(exercise):
+            for seed in SEEDS:
+                found = verdict(check, exercise, namespace, seed)
+                if any("error" in observation for observation in found[1]) or passes_at(EXACT, check, *found):
+                    continue  # an error fails whatever the tolerance; outputs equal to rounding say nothing here
+                assert not passes_at(MARGIN, check, *found), (misconception.id, check.id, seed)
+                caught += 1
+    assert caught > 0
+
+
+def test_tolerance_follows_the_less_precise_side():
+    """Is a float32 answer to a float64 probe held to the float32 tolerance, and float64 to float64's?"""
+    expected = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    off_by_float32_rounding = expected + 3e-6
+    assert compare.mismatch("x", off_by_float32_rounding.float(), expected) is None
+    assert compare.mismatch("x", off_by_float32_rounding, expected) is None
+    assert compare.mismatch("x", expected + 1e-3, expected) is not None
+    assert compare.mismatch("x", (expected + 1e-3).float(), expected) is not None
+    assert "NaN" in compare.mismatch("x", torch.tensor([float("nan"), -2.0], dtype=torch.float64), expected)
