@@ -1,5 +1,6 @@
 """python -m autograder VERB …  (check, grade, build, bundle)"""
 import argparse
+import signal
 import sys
 
 
@@ -39,6 +40,8 @@ def parser():
     grade.add_argument("--seed", type=int, help="seed for the hidden checks' inputs (default: KitSettings.hidden_seed)")
     grade.add_argument("--summary", action="store_true", help="print one line per submission instead of every check")
     grade.add_argument("--out", metavar="DIR", help="write results.json, grades.csv, feedback/ and the class report here")
+    grade.add_argument("--no-isolation", dest="isolate", action="store_false", default=None,
+                       help="run student code without the sandbox (it can then read and change whatever you can)")
 
     bundle = verbs.add_parser("bundle", help="build the archive students receive (no solutions, no hidden checks)")
     bundle.add_argument("--out", default="out/attention-student.zip", help="where to write it (default %(default)s)")
@@ -66,8 +69,11 @@ def main(argv=None):
         if args.verb == "grade":
             from .grading import main as grade_main
 
+            # stopped by SIGTERM (a batch system, a timeout): unwind, so workers and temporary folders go too
+            signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+
             grade_main(paths=args.paths, exercise=args.exercise, json_out=args.json_out, jobs=args.jobs,
-                       timeout=args.timeout, seed=args.seed, summary_only=args.summary, out=args.out)
+                       timeout=args.timeout, seed=args.seed, summary_only=args.summary, out=args.out, isolate=args.isolate)
             return 0
         if args.verb == "build":
             from .build import main as build_main
@@ -86,7 +92,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:
-        if type(error).__name__ != "SandboxError":
+        if type(error).__name__ not in ("SandboxError", "IsolationError"):
             raise
         print(f"error: {error}; nothing was graded", file=sys.stderr)
         return 3

@@ -8,6 +8,7 @@
   mistakes.png       how many submissions showed each known mistake
 """
 import csv
+import html
 import json
 import statistics
 from collections import Counter
@@ -50,8 +51,9 @@ def _feedback(reports, folder):
     for report in reports:
         target = folder / _who(report)
         target.mkdir(parents=True, exist_ok=True)
-        problems = "".join(f"<p><b>Problem:</b> {problem}</p>" for problem in report.problems)
-        page = (f"<!doctype html><meta charset='utf-8'><title>{report.exercise}</title>"
+        # problems quote the submission (an exception's message, a file name): never markup
+        problems = "".join(f"<p><b>Problem:</b> {html.escape(problem)}</p>" for problem in report.problems)
+        page = (f"<!doctype html><meta charset='utf-8'><title>{html.escape(report.exercise)}</title>"
                 f"<body style='font-family:sans-serif'>{problems}{html_table(report)}</body>")
         (target / f"{report.exercise}.html").write_text(page)
         (target / f"{report.exercise}.txt").write_text(text(report, width=100) + "\n")

@@ -20,7 +20,7 @@ SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
 set -euo pipefail
 apt-get update -qq
-apt-get install -y -qq python3 python3-pip python3-venv bubblewrap
+apt-get install -y -qq python3 python3-pip python3-venv bubblewrap libseccomp2
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --quiet -r /autograder/source/requirements.txt
 /autograder/venv/bin/pip install --quiet --no-deps --editable /autograder/source
@@ -72,6 +72,7 @@ def results(reports, problems=()):
                 "visibility": "visible" if check.id in public else "after_published",
             })
     notes = [f"{Path(r.submission).name}: {r.score:g}/{r.max_score:g}" for r in reports] + list(problems)
+    notes += [f"{Path(r.submission).name}: {problem}" for r in reports for problem in r.problems]
     return {"tests": tests, "output": "\n".join(notes), "stdout_visibility": "hidden"}
 
 
@@ -82,13 +83,20 @@ def _catalog_public(exercise):
 
 
 def run(*, submission, out):
-    """Grade every notebook or exercises file under submission and write results.json to out."""
+    """Grade every notebook or exercises file under submission and write results.json to out.
+
+    An upload is the student's own: links in it are never followed, files too large and files past
+    the first many thousands are passed over, and each of these is said in the output.
+    """
     from .grading import main as grade
-    from .loader import SubmissionError
+    from .loader import SubmissionError, discover
 
     try:
-        reports = grade(paths=[submission], summary_only=True)
-        document = results(reports)
+        found = discover([submission])
+        notes = [f"{Path(path).name} was not graded: {why}" for path, why in found[1]
+                 if Path(path).suffix in (".ipynb", ".py") or "files" in why]
+        reports = grade(paths=[submission], summary_only=True, found=found)
+        document = results(reports, notes)
     except SubmissionError as error:
         document = {"score": 0.0, "tests": [], "output": f"Nothing to grade: {error}"}
     Path(out).write_text(json.dumps(document, indent=2) + "\n")
@@ -108,8 +116,14 @@ def main(argv):
     args = parser.parse_args(argv)
     if args.verb == "build":
         build(out=args.out)
-    else:
+        return 0
+    from .sandbox import SandboxError
+
+    try:
         run(submission=args.submission, out=args.out)
+    except SandboxError as error:  # no grade at all rather than a grade from unisolated code
+        print(f"error: {error}; nothing was graded", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -50,23 +50,25 @@ class Progress:
 
 
 def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=None, summary_only=False, out=None,
-         settings=None):
+         settings=None, isolate=None, found=None):
     """Grade every submission under paths; print a table each (or only the summary); write the JSON contract
-    to json_out and every instructor output (gradebook, feedback, class report) into the folder out."""
+    to json_out and every instructor output (gradebook, feedback, class report) into the folder out.
+    found: what loader.discover already returned for paths, when the caller looked first."""
     from .report import summary, text
 
-    targets, skipped = discover(paths, exercise)
-    for file in skipped:
-        print(f"skipped {file}: its name names no exercise", file=sys.stderr)
+    targets, skipped = found or discover(paths, exercise)
+    for file, why in skipped:
+        print(f"skipped {file}: {why}", file=sys.stderr)
     if not targets:
         raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
     settings = (settings or load_settings()).apply()  # flags given on the command line win over the config file
     jobs = jobs or settings.jobs
     limits = Limits(timeout or settings.probe_timeout, settings.load_timeout, settings.memory_limit)
-    with WorkerPool(jobs, limits) as pool, ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+    isolate = settings.isolation != "off" if isolate is None else isolate
+    with WorkerPool(jobs, limits, isolate) as pool, ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
         if not pool.isolated:
-            print("note: bubblewrap is not available, so submissions run without namespace isolation "
-                  "(see README, 'What is enforced')", file=sys.stderr)
+            print("note: grading without isolation, as asked: the code graded can read and change whatever "
+                  "this user can (see README, 'The sandbox')", file=sys.stderr)
         progress = Progress(len(targets))
         reports = list(threads.map(lambda target: progress.done(grade_one(target, pool, seed=seed, settings=settings)),
                                    targets))

@@ -44,29 +44,59 @@ class Target:
     student: str | None
 
 
-def student_of(path):
-    """The student id in an nbgrader tree: the folder after `submitted` (or `autograded`)."""
-    parts = Path(path).resolve().parts
-    for marker in ("submitted", "autograded"):
-        if marker in parts[:-1]:
-            index = parts.index(marker)
-            if index + 1 < len(parts) - 1:
-                return parts[index + 1]
-    return None
+MARKERS = ("submitted", "autograded")
+
+
+def student_of(path, root=None):
+    """The student id in an nbgrader tree: the folder after `submitted` (or `autograded`).
+
+    It is read from the path as found (links are never resolved), and from the top of the tree that was
+    handed over (root): the last marker in root itself, else the first one below it. A student cannot
+    name a folder of their own `submitted/<someone else>` and be graded as that someone.
+    """
+    path = Path(os.path.abspath(path))
+    root = Path(os.path.abspath(root)) if root is not None else path.parent
+    above, below = root.parts, path.parts[len(root.parts):] if path.is_relative_to(root) else ()
+    marked = [index for index, part in enumerate(above) if part in MARKERS]
+    if marked:
+        chain = above[marked[-1] + 1:] + tuple(below)
+    else:
+        first = next((index for index, part in enumerate(below) if part in MARKERS), None)
+        chain = below[first + 1:] if first is not None else ()
+    return chain[0] if len(chain) >= 2 else None  # a student's folder, then at least the file
+
+
+WALK_LIMIT = 20000  # entries looked at under one folder: an upload of many thousands of files is cut short
 
 
 def discover(paths, exercise=None):
-    """Every submission under the given files and folders; a folder keeps only files named after an exercise."""
+    """Every submission under the given files and folders; a folder keeps only files named after an exercise.
+
+    Returns (targets, skipped): skipped holds (path, why) for files passed over. Links are never
+    followed, neither to files nor to folders. Under one folder, each student (or the folder itself,
+    where it names no student) has one file per exercise graded: the shallowest, a notebook before a
+    .py file; the others are passed over, so that no exercise counts twice.
+    """
     targets, skipped = [], []
     for path in map(Path, paths):
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.suffix in SUBMISSION_SUFFIXES and p.is_file()):
-                if ".ipynb_checkpoints" in file.parts or file.name.startswith(("_", ".")):
-                    continue
+        if path.is_symlink() and not path.is_dir():
+            skipped.append((path, "it is a link; links are never followed: submit the file itself"))
+        elif path.is_dir():
+            chosen = {}
+            for file in _files_under(path, skipped):
                 try:
-                    targets.append(Target(file, exercise or infer_exercise(file), student_of(file)))
+                    target = Target(file, exercise or infer_exercise(file), student_of(file, root=path))
                 except SubmissionError:
-                    skipped.append(file)
+                    skipped.append((file, "its name names no exercise"))
+                    continue
+                key = (target.student, target.exercise)
+                if key in chosen and _preference(chosen[key], path) <= _preference(target, path):
+                    skipped.append((file, f"{chosen[key].path.name} is graded for {target.exercise} instead"))
+                    continue
+                if key in chosen:
+                    skipped.append((chosen[key].path, f"{file.name} is graded for {target.exercise} instead"))
+                chosen[key] = target
+            targets += sorted(chosen.values(), key=lambda target: target.path)
         elif path.exists():
             targets.append(Target(path, exercise or infer_exercise(path), student_of(path)))
         else:
@@ -74,10 +104,44 @@ def discover(paths, exercise=None):
     return targets, skipped
 
 
-def siblings(path):
-    """The notebooks and .py files beside a submission (exercise 4 imports exercise 2's head from one)."""
-    path = Path(path)
-    return sorted(p for p in path.parent.iterdir() if p.suffix in SUBMISSION_SUFFIXES and p.is_file() and p != path)
+def _preference(target, root):
+    """Lower is preferred: fewer folders below root, then the names the kit hands out (01_x.ipynb, x.py),
+    then a notebook, then the name."""
+    file = target.path
+    handed_out = re.fullmatch(rf"(\d\d_)?{target.exercise}", file.stem) is not None
+    return len(file.relative_to(root).parts), not handed_out, file.suffix != ".ipynb", str(file)
+
+
+def _files_under(folder, skipped):
+    """Notebooks and .py files under folder, in order, without following links or entering hidden folders.
+
+    Each entry of folder (a student's folder, in an nbgrader tree) may hold WALK_LIMIT files: past that,
+    the rest of it is passed over, and the other entries are still looked at.
+    """
+    found, seen, given_up = [], {}, set()
+    for top, folders, files in os.walk(folder, followlinks=False):
+        relative = Path(top).relative_to(folder).parts
+        owner = relative[0] if relative else None
+        if owner in given_up:
+            folders[:] = []
+            continue
+        folders[:] = sorted(name for name in folders if not name.startswith((".", "__pycache__")))
+        for name in sorted(files):
+            key = owner or name
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > WALK_LIMIT:
+                skipped.append((folder / key, f"more than {WALK_LIMIT} files; the rest were not looked at"))
+                given_up.add(key)
+                folders[:] = []
+                break
+            file = Path(top) / name
+            if file.suffix not in SUBMISSION_SUFFIXES or name.startswith(("_", ".")):
+                continue
+            if file.is_symlink():
+                skipped.append((file, "it is a link; links are never followed: submit the file itself"))
+            elif file.is_file():
+                found.append(file)
+    return found
 
 
 def infer_exercise(path):

@@ -10,7 +10,6 @@ nbgrader's ClearHiddenTests to feedback, so feedback shows results, not tests.
 """
 import atexit
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,7 +28,8 @@ class SandboxedChecks(NbGraderPreprocessor):
 
         from . import checks
         from .grading import grade_one
-        from .loader import Target, infer_exercise, siblings
+        from .loader import Target, infer_exercise
+        from .sandbox import copy_siblings
         from .report import html_table, text
         from .settings import KitSettings
 
@@ -37,9 +37,9 @@ class SandboxedChecks(NbGraderPreprocessor):
         exercise = infer_exercise(name)
         folder = Path(resources["metadata"]["path"])
         with tempfile.TemporaryDirectory(prefix="attention-nbgrader-") as workdir:
-            for sibling in siblings(folder / name):
-                shutil.copy(sibling, workdir)
             nbformat.write(nb, Path(workdir) / name)
+            # what else the student submitted (notebook 4 imports notebook 2): regular files, within limits
+            copy_siblings(folder, name, Path(workdir), (Path(workdir) / name).stat().st_size)
             target = Target(Path(workdir) / name, exercise, resources.get("nbgrader", {}).get("student"))
             settings = KitSettings(parent=self).apply()
             report = grade_one(target, self._pool(settings), settings=settings)
@@ -64,7 +64,8 @@ class SandboxedChecks(NbGraderPreprocessor):
         from .sandbox import Limits, WorkerPool
 
         limits = Limits(settings.probe_timeout, settings.load_timeout, settings.memory_limit)
-        if limits not in _pools:
-            _pools[limits] = WorkerPool(1, limits)
-            atexit.register(_pools[limits].close)
-        return _pools[limits]
+        key = (limits, settings.isolation)
+        if key not in _pools:
+            _pools[key] = WorkerPool(1, limits, isolate=settings.isolation != "off")
+            atexit.register(_pools[key].close)
+        return _pools[key]

@@ -7,7 +7,7 @@ A student's self-check runs without them, on the defaults.
 import os
 from pathlib import Path
 
-from traitlets import Dict, Float, Int, List, Unicode
+from traitlets import Dict, Enum, Float, Int, List, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -26,6 +26,9 @@ class KitSettings(Configurable):
                   "(e.g. {'self_attention.head_printed': 2.0}); keep each part's total equal to its test cell's points.").tag(config=True)
     hidden_checks = List(Unicode(), help="Ids of public checks to leave out of students' self-check; they still "
                          "count when grading.").tag(config=True)
+    isolation = Enum(["required", "off"], "required", help="'required': grade only where student code can be "
+                     "isolated (bubblewrap, seccomp), and refuse otherwise; 'off': run it unisolated, able to read "
+                     "and change whatever the grading user can.").tag(config=True)
     tolerances = Dict(value_trait=List(Float(), minlen=2, maxlen=2), help="[rtol, atol] per dtype for numeric "
                       "comparisons, e.g. {'float32': [1e-4, 1e-5]}; unlisted dtypes keep the kit's.").tag(config=True)
 

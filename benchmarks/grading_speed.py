@@ -5,6 +5,10 @@ One run, one honest class (copies of samples/submitted/ada), graded:
   nbgrader+kit   nbgrader autograde with the repository's config (the kit's plugin)
   stock          nbgrader autograde with nbgrader's own preprocessors: a kernel per notebook
 Every way must give every student the same score. Prints a Markdown table.
+
+--compare-with REF also grades the large class with the kit as it was at git commit REF (a worktree,
+same interpreter), alternating with the current kit, to show what a change costs (for the sandbox's
+hardening: REF = the commit before it).
 """
 import argparse
 import csv
@@ -58,10 +62,12 @@ def nbgrader_autograde(folder):
         return elapsed, {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(table)}
 
 
-def kit_grade(folder, jobs):
+def kit_grade(folder, jobs, kit=None):
+    """Grade folder's class with the kit in this repository, or in the folder kit (another version of it)."""
     out = folder / "grades.json"
-    elapsed = run([sys.executable, "-m", "autograder", "grade", "submitted", "--jobs", str(jobs), "--summary",
-                   "--json", str(out)], folder)
+    command = [sys.executable, "-m", "autograder", "grade", str(folder / "submitted"), "--jobs", str(jobs), "--summary",
+               "--json", str(out)]
+    elapsed = run(command, kit or folder)
     totals = {}
     for result in json.loads(out.read_text())["results"]:
         totals[result["student"]] = totals.get(result["student"], 0.0) + result["score"]
@@ -73,6 +79,8 @@ def main():
     parser.add_argument("--small", type=int, default=10, help="students in the small class (4 notebooks each)")
     parser.add_argument("--large", type=int, default=100, help="students in the large class")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--compare-with", metavar="REF", help="also time the kit at this git commit on the large class")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side of --compare-with, alternating")
     args = parser.parse_args()
     rows, agree = [], []
     with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
@@ -106,7 +114,33 @@ def main():
     stock_small = rows[3][2] / (4 * args.small)
     print(f"\nstock nbgrader per notebook / kit per notebook at {4 * args.large} notebooks: {stock_small / kit_large:.0f}x")
     print(f"kit per notebook, {4 * args.large} vs {4 * args.small} notebooks: {kit_large / (rows[0][2] / (4 * args.small)):.2f}x")
-    print(f"scores agree across all graders: {same}")
+    print(f"scores agree across all graders: {same}\n")
+    if args.compare_with:  # last, so that the table's memory column is this kit's alone
+        with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
+            compare(Path(workdir), args)
+
+
+def compare(workdir, args):
+    """Median wall time of the large class with the kit at REF and now, alternating runs."""
+    other = workdir / "other-kit"
+    subprocess.run(["git", "worktree", "add", "--detach", str(other), args.compare_with], cwd=ROOT, check=True,
+                   capture_output=True)
+    try:
+        course = make_course(workdir / "compare", args.large)
+        times = {"then": [], "now": []}
+        for _ in range(args.repeat):
+            for side, kit in (("then", other), ("now", ROOT)):
+                elapsed, totals = kit_grade(course, args.jobs, kit)
+                assert set(totals.values()) == {40.0}, (side, totals)
+                times[side].append(elapsed)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, capture_output=True)
+    then, now = (sorted(times[side])[len(times[side]) // 2] for side in ("then", "now"))
+    notebooks = 4 * args.large
+    print(f"kit at {args.compare_with} and now, {notebooks} notebooks, median of {args.repeat} alternating runs:")
+    print(f"  then {then:.1f} s ({1000 * then / notebooks:.0f} ms per notebook), runs {[round(t, 1) for t in times['then']]}")
+    print(f"  now  {now:.1f} s ({1000 * now / notebooks:.0f} ms per notebook), runs {[round(t, 1) for t in times['now']]}")
+    print(f"  now / then: {now / then:.2f}\n")
 
 
 if __name__ == "__main__":

@@ -31,3 +31,13 @@ def test_outputs_for_a_class(tmp_path):
     feedback = (tmp_path / "feedback" / "ann" / "self_attention.html").read_text()
     assert "your scores look unscaled" in feedback and "<script" not in feedback
     assert (tmp_path / "scores.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_feedback_shows_what_a_submission_says_as_text_never_as_markup(tmp_path):
+    """A load problem quoting a student's exception message full of markup: escaped in the feedback page?"""
+    report = graded(checks.reference_namespace("self_attention"), "self_attention", "eve")
+    report.problems = ["self_attention.py did not run: RuntimeError: <script>alert(1)</script><img src=x onerror=alert(2)>"]
+    classreport.write([report], tmp_path)
+    page = (tmp_path / "feedback" / "eve" / "self_attention.html").read_text()
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -1,12 +1,22 @@
 """Does a hostile or broken submission earn only what it earns honestly, in one batch with honest ones,
-leaving no process behind?"""
+without reaching the host, the grader or the next student, and leaving nothing behind?
+
+Run as root and as an unprivileged user (.ci/run does both). Without isolation these tests fail
+rather than skip when CI is set: a green run must mean the sandbox was tested.
+"""
 import json
+import os
+import resource
 import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import bubblewrap
-from conftest import run_kit
+from autograder.sandbox import interpreter_locations, isolation_problem
+from conftest import ROOT, run_kit
 from students import source
 
 HONEST = source("self_attention_alt")
@@ -15,6 +25,8 @@ ZEROS = HONEST.replace("return F.scaled_dot_product_attention(", "return 0 * F.s
     "return torch.einsum(\"...qk,...kd->...qd\", weights, value), weights",
     "return 0 * torch.einsum(\"...qk,...kd->...qd\", weights, value), 0 * weights")
 FORWARD = "    def forward(self, x):\n"
+CANARY = "canary-7f3a9c"  # in files the grader's host holds outside any submission
+DAEMON_MARK = "313.25"  # `sleep 313.25` identifies the daemon below
 
 
 def in_forward(code):
@@ -22,8 +34,55 @@ def in_forward(code):
     return HONEST.replace(FORWARD, FORWARD + "".join(f"        {line}\n" for line in code.splitlines()))
 
 
-DAEMON_MARK = "313.25"  # `sleep 313.25` identifies the daemon below
+LIBC = "import ctypes, ctypes.util, os\nlibc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)\n"
+# Walk the whole file system for the reference and the canary; use whatever is found.
+HUNT = """
+import importlib.util, os, sys, time
+found, reference = [], None
+start = time.monotonic()
+for top, folders, files in os.walk("/"):
+    if time.monotonic() - start > 6:
+        break
+    folders[:] = [f for f in folders if f not in ("proc", "sys", "dev")]
+    for name in files:
+        path = os.path.join(top, name)
+        if name == "self_attention.py" and os.path.basename(top) == "solutions":
+            spec = importlib.util.spec_from_file_location("stolen", path)
+            reference = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(reference)
+        elif name.startswith("secret-canary"):
+            try:
+                found.append(open(path).read())
+            except OSError:
+                pass
+for path in ("/etc/shadow", "/root/.bash_history", "/etc/passwd"):
+    try:
+        found.append(open(path).read()[:200])
+    except OSError:
+        pass
+"""
+STEAL = HUNT + ZEROS + """
+if reference is not None:
+    scaled_dot_product_attention, SelfAttention = reference.scaled_dot_product_attention, reference.SelfAttention
+"""
+# Limits and scheduling are per process: lowered on the worker, they would pass to every later child.
+LOWERS_LIMITS = """
+import os, resource
+worker = os.getppid()
+for call in (lambda: resource.prlimit(worker, resource.RLIMIT_NOFILE, (8, 8)),
+             lambda: resource.prlimit(worker, resource.RLIMIT_NPROC, (1, 1)),
+             lambda: resource.prlimit(worker, resource.RLIMIT_AS, (1 << 20, 1 << 20)),
+             lambda: os.setpriority(os.PRIO_PROCESS, worker, 19),
+             lambda: os.setpriority(os.PRIO_USER, 0, 19),
+             lambda: os.sched_setscheduler(worker, os.SCHED_IDLE, os.sched_param(0)),
+             lambda: os.sched_setaffinity(worker, {0})):
+    try:
+        call()
+    except OSError:
+        pass
+"""
 HOSTILE = {
+    # ---- what the code may touch ------------------------------------------------------------
     "patches_torch": "import torch\ntorch.allclose = lambda *a, **k: True\n"
                      "torch.isclose = lambda a, b, **k: torch.ones_like(a, dtype=torch.bool)\n"
                      "torch.Tensor.__eq__ = lambda a, b: True\n" + ZEROS,
@@ -31,30 +90,86 @@ HOSTILE = {
     "patches_grader": "import autograder.probes, autograder.wire, autograder.worker\n"
                       "autograder.probes.observe = lambda namespace, probe: {'outputs': []}\n"
                       "autograder.worker.grade = lambda request: {'observations': [], 'problems': [], 'output': ''}\n" + ZEROS,
-    "steals_solutions": """
-import importlib, os, sys, time
-reference = None
+    "steals_solutions": STEAL,
+    "leaks_what_it_reads": HUNT + in_forward("raise RuntimeError(' | '.join(found) or 'nothing')"),
+    "remounts_and_steals": LIBC + """
+MS_BIND, MS_REC, MS_REMOUNT = 4096, 16384, 32
+for flags in (0x10000000 | 0x00020000, 0x00020000):  # CLONE_NEWUSER | CLONE_NEWNS, then CLONE_NEWNS
+    libc.unshare(flags)
+for target in ("/work", "/tmp", "/root", "/", "/usr"):
+    libc.umount2(target.encode(), 2)  # MNT_DETACH: uncover what a tmpfs hides
+libc.mount(b"none", b"/", None, MS_REMOUNT | MS_BIND, None)  # make / writable
+libc.mount(b"/", b"/tmp", None, MS_BIND | MS_REC, None)  # the host's / again
+libc.mount(b"proc", b"/tmp", b"proc", 0, None)
+libc.syscall(155, b"/tmp", b"/tmp")  # pivot_root
+""" + STEAL,
+    "ptraces_the_worker": LIBC + """
+parent = os.getppid()
+for request in (16, 0x4206):  # PTRACE_ATTACH, PTRACE_SEIZE
+    libc.ptrace(request, parent, None, None)
 try:
-    reference = importlib.import_module("solutions.self_attention")
-except ImportError:
-    start = time.monotonic()
-    for top, folders, files in os.walk("/"):
-        if time.monotonic() - start > 8:
-            break
-        folders[:] = [f for f in folders if f not in ("proc", "sys", "dev")]
-        if os.path.basename(top) == "solutions" and "self_attention.py" in files:
-            sys.path.insert(0, os.path.dirname(top))
-            reference = importlib.import_module("solutions.self_attention")
-            break
-""" + ZEROS + """
-if reference is not None:
-    scaled_dot_product_attention, SelfAttention = reference.scaled_dot_product_attention, reference.SelfAttention
-""",
-    "exits_at_import": "import os\nos._exit(3)\n" + HONEST,
-    "sys_exit_in_forward": "import sys\n" + in_forward("sys.exit(0)"),
-    "ignores_sigterm_and_loops": "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + in_forward("while True:\n    pass"),
-    "allocates_8_gib": in_forward("hoard = bytearray(8 * 1024 ** 3)"),
-    "prints_40_mb": "import sys\n" + in_forward("print('x' * (40 * 1024 * 1024)); sys.stdout.flush()"),
+    open(f"/proc/{parent}/mem", "rb").read(1)
+except OSError:
+    pass
+""" + ZEROS,
+    "writes_to_the_host": """
+import os, time
+start = time.monotonic()
+for top, folders, files in os.walk("/"):
+    if time.monotonic() - start > 6:
+        break
+    folders[:] = [f for f in folders if f not in ("proc", "sys", "dev")]
+    try:
+        with open(os.path.join(top, "planted-by-a-student.txt"), "w") as marker:
+            marker.write("planted")
+    except OSError:
+        pass
+""" + ZEROS,
+    # ---- the channel back to the grader -----------------------------------------------------
+    "forges_verdicts": """
+import json, os
+forged = json.dumps({"observations": [], "problems": [], "output": ""}) + "\\n"
+for fd in range(0, 64):
+    try:
+        os.write(fd, ("ready\\n" + forged * 3).encode())
+    except OSError:
+        pass
+parent = os.getppid()
+for fd in range(0, 64):
+    try:
+        with open(f"/proc/{parent}/fd/{fd}", "w") as channel:
+            channel.write(forged * 3)
+    except OSError:
+        pass
+""" + ZEROS,
+    "corrupts_its_answers": "import os\n" + in_forward(
+        "os.write(3, b'{\"dict\": {\"outputs\": [{\"tensor\": \"float64\", \"shape\": [2], \"data\": [1]}]}}\\n'"
+        " + b'not json\\n' + b'[1, 2, 3]\\n' + b'{\"dict\": {\"outputs\": \"x\"}}\\n')"),
+    "floods_its_channel": "import os\n" + in_forward("block = b'x' * (1 << 20)\nfor _ in range(200):\n    os.write(3, block)"),
+    "ill_typed_observations": """
+import torch
+import autograder.worker as worker
+
+# answers of the right form and the wrong types, shapes and values, and answers of no form at all
+answers = [{"outputs": [torch.zeros(2, dtype=torch.float32)]}, {"info": "layers"}, {"outputs": []},
+           {"outputs": [torch.zeros(4, 8, 4, dtype=torch.float32)]}, {"outputs": [torch.ones(3, dtype=torch.bool)]},
+           {"outputs": [torch.full((3,), float("nan"))]}, {"outputs": [torch.tensor([1e308, -1e308])]},
+           {"info": {"parameters": None, "buffers": 3, "layers": [1]}}, {"outputs": [torch.zeros(0, 5)]},
+           {"outputs": [torch.arange(6)], "heads": [torch.zeros(2, 2, dtype=torch.float32)]},
+           None, {"outputs": None}, {"heads": []}, {"error": {}}, {"outputs": [[[[1]]]]}]
+worker.observe = lambda namespace, probe: answers[len(probe.get("label", "")) % len(answers)]
+""" + ZEROS,
+    "plants_modules": """
+import os, sys
+plant = "import os\\nos._exit(9)\\n"
+for folder in {"/tmp", "/dev/shm", os.getcwd(), *[p for p in sys.path if p]}:
+    for name in ("torch.py", "numpy.py", "json.py", "sitecustomize.py", "usercustomize.py", "autograder.pth"):
+        try:
+            with open(os.path.join(folder, name), "w") as module:
+                module.write(plant if name.endswith(".py") else "import os; os._exit(9)\\n")
+        except OSError:
+            pass
+""" + HONEST,
     "lying_subclass": ZEROS.replace("class SelfAttention(nn.Module):", """class Liar(torch.Tensor):
     def __eq__(self, other): return torch.ones_like(torch.Tensor(self), dtype=torch.bool)
     def allclose(self, *a, **k): return True
@@ -64,59 +179,383 @@ if reference is not None:
 class SelfAttention(nn.Module):""").replace(
         "return 0 * F.scaled_dot_product_attention(", "return Liar._make_subclass(Liar, 0 * F.scaled_dot_product_attention(")
         .replace("self.W_value(x))", "self.W_value(x)))"),
+    "deepens_its_first_line": "import os\nos.write(3, b'[' * 100000 + b']' * 100000 + b'\\n')\n" + HONEST,
+    # ---- the worker, and through it the next submissions --------------------------------------
+    "signals_the_worker": "import os, signal\n" + in_forward(
+        "for number in (signal.SIGSTOP, signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGKILL):\n"
+        "    try:\n        os.kill(os.getppid(), number)\n    except OSError:\n        pass"),
+    "lowers_the_workers_limits": LOWERS_LIMITS + HONEST,
+    # ---- crashes, hangs and greed -----------------------------------------------------------
+    "exits_at_import": "import os\nos._exit(3)\n" + HONEST,
+    "sys_exit_in_forward": "import sys\n" + in_forward("sys.exit(0)"),
+    "ignores_sigterm_and_loops": "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + in_forward("while True:\n    pass"),
+    "kills_the_worker": "import os, signal\n" + in_forward("os.kill(os.getppid(), signal.SIGKILL)"),
+    "allocates_8_gib": in_forward("hoard = bytearray(8 * 1024 ** 3)"),
+    "prints_40_mb": "import sys\n" + in_forward("print('x' * (40 * 1024 * 1024)); sys.stdout.flush()"),
+    "fork_bomb": "import os, time\n" + in_forward(  # the process limit stops it; forward then answers
+        "for _ in range(4000):\n    try:\n        if os.fork() == 0:\n            time.sleep(30)\n            os._exit(0)\n"
+        "    except OSError:\n        break"),
+    "fills_the_disk": in_forward("""block = b"x" * (1 << 20)
+for folder in ("/tmp", "/dev/shm", "."):
+    try:
+        with open(folder + "/filler", "wb") as filler:
+            for _ in range(4096):
+                filler.write(block)
+    except OSError:
+        pass"""),
     "starts_a_daemon": "import subprocess\nsubprocess.Popen(['sleep', '" + DAEMON_MARK + "'], start_new_session=True,"
                        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n" + HONEST,
     "writes_to_stderr": "import sys, warnings\n" + in_forward("warnings.warn('careful')\nprint('debug', file=sys.stderr)"),
 }
 # What each could earn honestly. Zeros of the right shape pass the two shape checks and the layer check (3);
-# scaled_dot_product_attention (4) plus the layer check (1)
-# survive a SelfAttention.forward that never returns an answer.
-HONEST_SCORE = {"patches_torch": 3, "patches_numpy": 3, "patches_grader": 3, "steals_solutions": 3, "lying_subclass": 3,
-                "exits_at_import": 0, "sys_exit_in_forward": 5, "ignores_sigterm_and_loops": 5, "allocates_8_gib": 5,
-                "prints_40_mb": 10, "starts_a_daemon": 10, "writes_to_stderr": 10}
+# scaled_dot_product_attention (4) plus the layer check (1) survive a SelfAttention.forward that never
+# returns an answer; ill-typed answers earn at most what zeros earn.
+ZERO_SCORE, BROKEN_FORWARD = 3, 5
+HONEST_SCORE = {name: ZERO_SCORE for name in ("patches_torch", "patches_numpy", "patches_grader", "steals_solutions",
+                                              "remounts_and_steals", "ptraces_the_worker", "writes_to_the_host",
+                                              "forges_verdicts", "ill_typed_observations", "lying_subclass")}
+HONEST_SCORE |= {name: BROKEN_FORWARD for name in ("leaks_what_it_reads", "corrupts_its_answers", "floods_its_channel",
+                                                   "sys_exit_in_forward", "ignores_sigterm_and_loops", "allocates_8_gib")}
+# A child's parent is the zygote, not the worker (PID 1, out of reach): killing or stopping it costs the
+# submission its own grading (the worker is replaced), never the next student's; see the sequential test.
+HONEST_SCORE |= {"exits_at_import": 0, "kills_the_worker": 10, "signals_the_worker": 10, "lowers_the_workers_limits": 10,
+                 "deepens_its_first_line": 0, "plants_modules": 10, "prints_40_mb": 10, "fills_the_disk": 10, "fork_bomb": 10,
+                 "starts_a_daemon": 10, "writes_to_stderr": 10}
+assert set(HONEST_SCORE) == set(HOSTILE)
 
-pytestmark = pytest.mark.skipif(bubblewrap() is None, reason="the sandbox's isolation needs bubblewrap")
+if isolation_problem() is not None and not os.environ.get("CI"):
+    pytestmark = pytest.mark.skip(reason=f"student code cannot be isolated here: {isolation_problem()}")
+
+
+def temporary_folders():
+    return {path.name for path in Path(tempfile.gettempdir()).glob("attention-*")}
+
+
+def processes(pattern):
+    """Pids whose command line holds pattern (other graders on the machine count too: compare before and after)."""
+    return set(subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split())
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def host(tmp_path_factory):
+    """A class folder, with secrets beside it that no submission may read, a link in a student's folder to
+    the reference, a student whose file is a link to another's, and an honest student graded after them."""
     folder = tmp_path_factory.mktemp("class")
+    (folder / "secret-canary.txt").write_text(CANARY)
     for student, text in {"honest": HONEST, "honest_too": HONEST, **HOSTILE}.items():
         (folder / "submitted" / student / "attention").mkdir(parents=True)
         (folder / "submitted" / student / "attention" / "self_attention.py").write_text(text)
-    completed = run_kit("grade", folder / "submitted", "--json", "-", "--jobs", "2", "--timeout", "3", "--seed", "4")
-    assert completed.returncode == 0, completed.stderr
-    return {result["student"]: result for result in json.loads(completed.stdout)["results"]}
+    linked = folder / "submitted" / "links_to_the_reference" / "attention"
+    linked.mkdir(parents=True)
+    (linked / "self_attention.py").write_text("from .notes import scaled_dot_product_attention, SelfAttention\n")
+    (linked / "notes.py").symlink_to(ROOT / "solutions" / "self_attention.py")
+    impostor = folder / "submitted" / "impostor" / "attention"
+    impostor.mkdir(parents=True)
+    (impostor / "self_attention.py").symlink_to(folder / "submitted" / "honest" / "attention" / "self_attention.py")
+    (folder / "submitted" / "whole_folder_link").symlink_to(folder / "submitted" / "honest")
+    # one exercise several times over, and a nested folder named after another student
+    for name in ("self_attention.py", "1_self_attention.py", "again/self_attention.py",
+                 "x/submitted/honest/attention/self_attention.py"):
+        (folder / "submitted" / "counts_twice" / "attention" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "submitted" / "counts_twice" / "attention" / name).write_text(ZEROS if "x/" in name else HONEST)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(host):
+    before_folders, before_workers = temporary_folders(), processes("autograder.worker")
+    completed = run_kit("grade", host / "submitted", "--json", "-", "--jobs", "2", "--timeout", "3", "--seed", "4")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = {}
+    for result in json.loads(completed.stdout)["results"]:
+        assert result["student"] not in results, f"{result['student']} was graded twice"
+        results[result["student"]] = result
+    return {"results": results, "stderr": completed.stderr, "new_folders": temporary_folders() - before_folders,
+            "new_workers": processes("autograder.worker") - before_workers,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def test_honest_submissions_are_unaffected(graded):
-    assert graded["honest"]["score"] == graded["honest_too"]["score"] == 10
+    """Do the two honest students keep full marks in a batch full of attacks?"""
+    assert graded["results"]["honest"]["score"] == graded["results"]["honest_too"]["score"] == 10
 
 
 @pytest.mark.parametrize("student", sorted(HOSTILE))
 def test_earns_nothing_it_did_not_earn_honestly(graded, student):
-    assert graded[student]["score"] <= HONEST_SCORE[student]
-    # zeros are wrong: the grader, not the submission, must see that
-    if HONEST_SCORE[student] == 3:
-        failed = {c["id"] for c in graded[student]["checks"] if c["status"] != "passed"}
+    """Does each attack earn at most what its honest twin would, with the batch finished?"""
+    result = graded["results"][student]
+    assert result["score"] <= HONEST_SCORE[student], [(c["id"], c["status"], c["message"]) for c in result["checks"]]
+    if HONEST_SCORE[student] == ZERO_SCORE:  # zeros are wrong: the grader, not the submission, must see that
+        failed = {c["id"] for c in result["checks"] if c["status"] != "passed"}
         assert {"self_attention.head_values_hidden", "self_attention.sdpa_values_hidden"} <= failed
 
 
+def test_nothing_is_read_outside_the_allow_list(graded):
+    """Do the host's files (a canary beside the class, /etc/shadow, the reference) stay out of every message?"""
+    text = json.dumps(graded["results"])
+    assert CANARY not in text
+    assert "root:" not in text  # /etc/passwd and /etc/shadow are not in the sandbox
+    assert "def scaled_dot_product_attention" not in text
+    leaked = next(c for c in graded["results"]["leaks_what_it_reads"]["checks"] if c["status"] == "error")
+    assert "nothing" in leaked["message"]
+
+
+def test_nothing_is_written_to_the_host(graded, host):
+    """Does no file a submission tried to plant appear anywhere on the host?"""
+    places = [str(ROOT), tempfile.gettempdir(), str(Path.home()), "/usr", "/etc", str(host)]
+    planted = subprocess.run(["find", *places, "-name", "planted-by-a-student.txt", "-print", "-quit"],
+                             capture_output=True, text=True).stdout
+    assert planted == ""
+    assert not any(host.rglob("torch.py")) and not (ROOT / "torch.py").exists()
+
+
+def test_links_are_never_followed_and_never_change_who_is_graded(graded):
+    """Is a link to the reference beside a submission left out, is a file linked to another student's
+    neither graded as that student nor graded at all, and does a student count each exercise once, a
+    folder of theirs named submitted/<someone else> included?"""
+    results = graded["results"]
+    assert results["links_to_the_reference"]["score"] == 0
+    assert any("link" in problem for problem in results["links_to_the_reference"]["problems"])
+    assert "impostor" not in results and "whole_folder_link" not in results
+    assert "impostor/attention/self_attention.py: it is a link" in graded["stderr"]
+    # every student has one row per exercise (the fixture fails on a second), whatever the folder holds
+    assert results["counts_twice"]["score"] == 10 and results["honest"]["score"] == 10
+    assert results["counts_twice"]["submission"].endswith("counts_twice/attention/self_attention.py")
+
+
 def test_crashes_and_hangs_cost_only_the_checks_that_meet_them(graded):
-    assert all("ended with exit code 3" in check["message"] for check in graded["exits_at_import"]["checks"])
-    for student in ("sys_exit_in_forward", "ignores_sigterm_and_loops", "allocates_8_gib"):
-        assert graded[student]["score"] == 5, student
-    statuses = {c["status"] for c in graded["ignores_sigterm_and_loops"]["checks"]}
+    """Is an exit at import, a hang, an exit or a kill in forward charged to that submission's checks only?"""
+    results = graded["results"]
+    assert all("ended with exit code 3" in check["message"] for check in results["exits_at_import"]["checks"])
+    for student in ("sys_exit_in_forward", "ignores_sigterm_and_loops", "allocates_8_gib", "corrupts_its_answers",
+                    "floods_its_channel"):
+        assert results[student]["score"] == BROKEN_FORWARD, student
+    statuses = {c["status"] for c in results["ignores_sigterm_and_loops"]["checks"]}
     assert statuses == {"passed", "timeout"}
+    assert any("cannot read" in c["message"] for c in results["corrupts_its_answers"]["checks"])
+    assert any("far more data" in c["message"] for c in results["floods_its_channel"]["checks"])
 
 
-def test_output_floods_warnings_and_daemons_cost_nothing(graded):
-    for student in ("prints_40_mb", "writes_to_stderr", "starts_a_daemon"):
-        assert graded[student]["score"] == 10, student
+def test_output_floods_warnings_daemons_and_planted_files_cost_nothing(graded):
+    """Do prints, warnings, daemons, a full disk and planted modules leave the submission's own score intact?"""
+    for student in ("prints_40_mb", "writes_to_stderr", "starts_a_daemon", "plants_modules", "fills_the_disk"):
+        assert graded["results"][student]["score"] == 10, student
 
 
-def test_no_process_is_left_behind(graded):
+def test_the_grader_stays_small(graded):
+    """Does a flood of output or of channel data leave every process of the grading run under 1.5 GiB?"""
+    assert graded["peak_rss_mib"] < 1536
+
+
+def test_no_process_or_folder_is_left_behind(graded):
+    """After grading, is no daemon, worker or temporary folder of the run left?"""
     leftover = subprocess.run(["pgrep", "-f", f"sleep {DAEMON_MARK}"], capture_output=True, text=True).stdout
     assert leftover == ""
-    workers = subprocess.run(["pgrep", "-f", "autograder.worker"], capture_output=True, text=True).stdout
-    assert workers == ""
+    assert graded["new_workers"] == set()
+    assert graded["new_folders"] == set()
+
+
+# Fork chains in sessions of their own: a process that forks and exits at once keeps changing its pid, so
+# a listing of processes never holds it. Once its submission is over, each chain forks on and kills
+# whatever it can: the worker and the next student's child.
+OUTLIVES = HONEST + """
+import os, signal, time
+me = os.getpid()
+
+
+def chain():
+    while os.path.exists(f"/proc/{me}"):  # quiet while its own submission is graded
+        time.sleep(0.005)
+    start = time.monotonic()
+    while time.monotonic() - start < 20:
+        try:
+            if os.fork():
+                os._exit(0)
+        except OSError:
+            time.sleep(0.001)
+            continue
+        if not os.path.exists(f"/proc/{me}"):
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and int(entry) not in (1, os.getpid()):
+                    try:
+                        os.kill(int(entry), signal.SIGKILL)
+                    except OSError:
+                        pass
+    os._exit(0)
+
+
+for _ in range(6):
+    if os.fork() == 0:
+        os.setsid()
+        chain()
+"""
+
+
+def test_nothing_of_one_submission_reaches_the_next(tmp_path):
+    """With one worker, is an honest submission graded right after one that planted modules and files,
+    filled the disk, left fork chains running to kill the next grading, lowered the worker's limits and
+    priority, or sent it signals, still given full marks?"""
+    order = (("a_planter", HOSTILE["plants_modules"]), ("b_after", HONEST), ("c_filler", HOSTILE["fills_the_disk"]),
+             ("d_after", HONEST), ("e_chains", OUTLIVES), ("f_after", HONEST), ("g_chains", OUTLIVES), ("h_after", HONEST),
+             ("i_limits", HOSTILE["lowers_the_workers_limits"]), ("j_after", HONEST),
+             ("k_signals", HOSTILE["signals_the_worker"]), ("l_after", HONEST))
+    for student, text in order:
+        (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
+        (tmp_path / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+    completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1", "--timeout", "3")
+    scores = {result["student"]: result["score"] for result in json.loads(completed.stdout)["results"]}
+    unharmed = ("a_planter", "b_after", "c_filler", "d_after", "f_after", "h_after", "i_limits", "j_after", "l_after")
+    assert {student: scores[student] for student in unharmed} == dict.fromkeys(unharmed, 10.0)
+    assert scores["e_chains"] <= 10 and scores["g_chains"] <= 10
+
+
+def test_grading_refuses_without_isolation_unless_asked(tmp_path):
+    """Where bubblewrap cannot run, does grade refuse with a reason and a way out, and grade with --no-isolation?"""
+    (tmp_path / "self_attention.py").write_text(HONEST)
+    no_bwrap = tmp_path / "bin"
+    no_bwrap.mkdir()
+    os.symlink(sys.executable, no_bwrap / "python")
+    environment = dict(os.environ, PATH=str(no_bwrap))
+    before = temporary_folders()
+    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "self_attention.py")],
+                             cwd=ROOT, capture_output=True, text=True, env=environment)
+    assert refused.returncode == 3
+    assert "cannot be isolated" in refused.stderr and "bubblewrap" in refused.stderr and "--no-isolation" in refused.stderr
+    assert temporary_folders() == before  # a refusal leaves nothing behind
+    allowed = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "self_attention.py"),
+                              "--no-isolation", "--summary"], cwd=ROOT, capture_output=True, text=True, env=environment)
+    assert allowed.returncode == 0 and "10/10" in allowed.stdout and "without isolation" in allowed.stderr
+
+
+def test_student_code_runs_unprivileged_and_filtered(tmp_path):
+    """Inside the sandbox, has student code no capability, another user than the grader's, no new
+    privileges, a seccomp filter, and no way to mount or make namespaces?"""
+    probe = LIBC + """
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+facts = {
+    "uid": os.getuid(), "CapEff": status["CapEff"].strip(), "CapPrm": status["CapPrm"].strip(),
+    "NoNewPrivs": status["NoNewPrivs"].strip(), "Seccomp": status["Seccomp"].strip(),
+    "mount": libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), "unshare": libc.unshare(0x10000000),
+    "root": sorted(os.listdir("/")),
+    "between": {folder: sorted(os.listdir(folder)) for folder in FOLDERS},
+}
+raise RuntimeError(repr(facts))
+"""
+    # The interpreter is bound where it lives (a venv in the checkout, pyenv under a home...). The
+    # folders made above it must hold nothing but the way down to it: never the checkout beside it.
+    locations = [location for location in interpreter_locations() if location.parts[:2] != ("/", "usr")]
+    between = {parent: set() for location in locations for parent in location.parents if parent != Path("/")}
+    for location in locations:
+        for child in (location, *location.parents):
+            if child.parent in between:
+                between[child.parent].add(child.name)
+    probe = probe.replace("FOLDERS", repr(sorted(str(folder) for folder in between)))
+    (tmp_path / "self_attention.py").write_text(probe)
+    completed = run_kit("grade", tmp_path / "self_attention.py", "--json", "-", "--jobs", "1")
+    message = json.loads(completed.stdout)["results"][0]["checks"][0]["message"]
+    facts = eval(message[message.index("{"):message.rindex("}") + 1])  # noqa: S307  (our own repr of plain values)
+    assert facts["uid"] not in (0, os.getuid())
+    assert facts["CapEff"] == facts["CapPrm"] == "0000000000000000"
+    assert facts["NoNewPrivs"] == "1" and facts["Seccomp"] == "2"
+    assert facts["mount"] == -1 and facts["unshare"] == -1
+    system = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "proc", "dev", "tmp", "kit", "submissions"}
+    assert set(facts["root"]) <= system | {location.parts[1] for location in locations}
+    assert {Path(folder): set(names) for folder, names in facts["between"].items()} == between
+
+
+FANS_OUT = """
+import os, time
+for _ in range(10):  # each process keeps under its own 2 GiB; together they would hold 5 GiB
+    if os.fork() == 0:
+        try:
+            hoard = b"x" * (512 * 1024 * 1024)
+            time.sleep(8)
+        finally:
+            os._exit(0)
+cgroups = open("/proc/self/cgroup").read()
+""" + in_forward("raise RuntimeError(cgroups)")
+
+
+def available_memory():
+    with open("/proc/meminfo") as meminfo:
+        return next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a cgroup per worker needs root (an ordinary user has only per-process limits)")
+def test_a_submission_is_capped_as_a_whole(tmp_path):
+    """As root, do a worker and everything its submission starts share one cgroup (3 GiB), so that ten
+    processes each under their own memory limit cannot take 5 GiB of the machine, and an honest student
+    graded beside them keeps full marks?"""
+    for student, text in (("fans_out", FANS_OUT), ("honest", HONEST)):
+        (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
+        (tmp_path / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+    start, lowest, done = available_memory(), [available_memory()], threading.Event()
+
+    def sample():
+        while not done.wait(0.05):
+            lowest[0] = min(lowest[0], available_memory())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "2", "--timeout", "3")
+    finally:
+        done.set()
+        sampler.join()
+    results = {result["student"]: result for result in json.loads(completed.stdout)["results"]}
+    assert results["honest"]["score"] == 10
+    said = " ".join(check["message"] for check in results["fans_out"]["checks"])
+    assert "attention-kit" in said  # its own cgroup
+    assert start - lowest[0] < 4.5 * 1024**3
+
+
+def test_what_is_handed_over_beside_a_submission_is_bounded(tmp_path):
+    """The files beside a notebook, as the nbgrader plugin and the grader hand them over: is a 2 GB (sparse)
+    sibling left out with a message, a link too, and an ordinary sibling copied?"""
+    from autograder.sandbox import copy_siblings
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.mkdir(), target.mkdir()
+    (source / "01_self_attention.ipynb").write_text("{}")
+    (source / "02_masked_self_attention.ipynb").write_text("{}")
+    with open(source / "notes.py", "wb") as huge:
+        huge.truncate(2 * 1024**3)
+    (source / "linked.py").symlink_to(ROOT / "solutions" / "self_attention.py")
+    problems = copy_siblings(source, "01_self_attention.ipynb", target)
+    assert sorted(path.name for path in target.iterdir()) == ["02_masked_self_attention.ipynb"]
+    assert any(problem.startswith("notes.py") for problem in problems)
+    assert any(problem.startswith("linked.py") and "link" in problem for problem in problems)
+
+
+# A victim whose private text passes through the worker (printed, and quoted in an error report), then a
+# spy graded next by the same worker that scans its own memory for it. The marker is stored XOR-ed, so
+# the spy's source does not hold it; what follows a hit is what the spy reports.
+VICTIM = 'print("MARKER-7Q: payload-42-from-the-victim " * 50)\n' + in_forward(
+    "if x.shape[0] == 4:\n    raise ValueError('MARKER-7Q: payload-42-from-the-victim')")
+SPY = """
+import ctypes, re
+needle = bytes(byte ^ 1 for byte in b"L@SJDS,6P;")
+found = []
+with open("/proc/self/maps") as maps:
+    for line in maps:
+        fields = line.split()
+        start, end = (int(part, 16) for part in fields[0].split("-"))
+        if not fields[1].startswith("r") or end - start > 1 << 30 or (len(fields) > 5 and fields[5].startswith("[v")):
+            continue
+        chunk = ctypes.string_at(start, end - start)
+        found += [chunk[hit.end():hit.end() + 40] for hit in re.finditer(re.escape(needle), chunk)]
+""" + in_forward("raise RuntimeError(repr(found))")
+
+
+def test_a_submission_never_sees_the_memory_of_the_one_before(tmp_path):
+    """With one worker, does a submission that scans its own memory find nothing of the submission graded
+    before it (what it printed, the line that raised), since children are forked from a zygote that never
+    held a submission's answers?"""
+    for student, text in (("a_victim", VICTIM), ("b_spy", SPY)):
+        (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
+        (tmp_path / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+    completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1", "--timeout", "3")
+    results = {result["student"]: result for result in json.loads(completed.stdout)["results"]}
+    spied = " ".join(check["message"] for check in results["b_spy"]["checks"])
+    assert "RuntimeError while calling SelfAttention.forward" in spied  # the scan ran
+    assert "payload-42" not in spied
