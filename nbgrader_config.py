@@ -18,8 +18,8 @@ c.Execute.timeout = 120
 
 # nbgrader carries on with its defaults when this file fails to load: the kit's tests check that it loads.
 # `nbgrader autograde` starts no student kernel: the kit's sandboxed checks score every test cell
-# (autograder/nbgrader_plugin.py). The rest of nbgrader's list stays as it ships.
-from autograder.nbgrader_plugin import SandboxedChecks  # noqa: E402
+# (autograder/instructor/nbgrader_plugin.py). The rest of nbgrader's list stays as it ships.
+from autograder.instructor.nbgrader_plugin import SandboxedChecks  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
@@ -37,7 +37,8 @@ c.Autograde.autograde_preprocessors = [
 # Feedback shows the check tables and hints, never the hidden tests.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 
-# The kit's own settings: `python -m autograder config` lists them all, with their help.
-# Read by `python -m autograder grade` and by the plugin above.
-c.KitSettings.probe_timeout = 5.0
-c.KitSettings.memory_limit = 2 * 1024**3
+# The kit's own settings (c.KitSettings.*): `python -m autograder config` lists them all, with their help and
+# defaults. `grade`, the plugin above and Gradescope read them here; `bundle` hands students what changes
+# their self-check (points, hidden_checks, tolerances). For example:
+# c.KitSettings.probe_timeout = 10.0
+# c.KitSettings.hidden_checks = ["<exercise>.<check>"]  # ids as `grade --json -` prints them

@@ -4,6 +4,8 @@ The message names what was compared, then the shape, then how many values
 differ, by how much and where: "context has shape (2, 4, 3), expected (2, 4, 5)";
 "12 of 40 values differ; largest difference 0.31 at [0, 2, 1]".
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import torch
@@ -39,11 +41,26 @@ TOLERANCES = {
 PRINTED = Tolerance(rtol=0.0, atol=6e-5)
 
 
+# A course's own [rtol, atol] per dtype name (c.KitSettings.tolerances), for the judging under way.
+_COURSE = ContextVar("course_tolerances", default={})
+
+
+@contextmanager
+def course_tolerances(tolerances):
+    """Judge with the course's tolerances ({dtype name: (rtol, atol)}) inside this block, in this thread only."""
+    token = _COURSE.set(dict(tolerances or {}))
+    try:
+        yield
+    finally:
+        _COURSE.reset(token)
+
+
 def tolerance_for(*tensors):
     """The tolerance of the least precise floating dtype among the tensors (float32 when none is float64)."""
-    if all(tensor.dtype == torch.float64 for tensor in tensors if tensor.is_floating_point()):
-        return TOLERANCES[torch.float64]
-    return TOLERANCES[torch.float32]
+    dtype = torch.float64 if all(tensor.dtype == torch.float64 for tensor in tensors if tensor.is_floating_point()) \
+        else torch.float32
+    chosen = _COURSE.get().get(str(dtype).removeprefix("torch."))
+    return Tolerance(*chosen) if chosen else TOLERANCES[dtype]
 
 
 def close(observed, expected, tolerance=None):

@@ -25,7 +25,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_collect_file(file_path, parent):
-    from .loader import SUBMISSION_SUFFIXES, SubmissionError, infer_exercise
+    from .discovery import infer_exercise
+    from .sandboxed.loader import SUBMISSION_SUFFIXES, SubmissionError
 
     if not parent.config.getoption("attention") or file_path.suffix not in SUBMISSION_SUFFIXES:
         return None
@@ -41,22 +42,19 @@ def pytest_collect_file(file_path, parent):
 
 class SubmissionFile(pytest.File):
     def collect(self):
-        from . import checks
-        from .loader import infer_exercise
+        from . import course, engine
+        from .discovery import infer_exercise
 
         self.exercise = infer_exercise(self.path)
-        for check in checks.select(self.exercise, public_only=True):
+        for check in engine.select(self.exercise, public_only=True, course=course.current()):
             yield CheckItem.from_parent(self, name=check.id.split(".", 1)[1], check_id=check.id, title=check.title)
 
     def report(self):
         """The public checks of this file, run once for all its items."""
         if not hasattr(self, "_report"):
-            from . import checks
-            from .loader import load
-            from .probes import observer
+            from .selfcheck import check_file
 
-            submission = load(self.path, self.exercise)
-            self._report = checks.run(self.exercise, observer(submission.namespace), public_only=True)
+            self._report = check_file(self.path, self.exercise)
         return self._report
 
 
@@ -70,8 +68,10 @@ class CheckItem(pytest.Item):
         self.check_id, self.title = check_id, title
 
     def runtest(self):
+        from .checks import Status
+
         result = next(check for check in self.parent.report().checks if check.id == self.check_id)
-        if result.status != "passed":
+        if result.status != Status.PASSED:
             raise CheckFailed(f"{result.status}: {result.message}" + (f"\nhint: {result.hint}" if result.hint else ""))
 
     def repr_failure(self, excinfo, style=None):

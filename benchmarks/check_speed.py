@@ -16,7 +16,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "source" / "attention" / "02_masked_self_attention.ipynb"  # complete: the solutions are filled in
+sys.path.insert(0, str(ROOT))
+from autograder import registry  # noqa: E402
+
+# Exercise 2's source notebook: complete (the solutions are filled in), two parts, masks and padding.
+NOTEBOOK = ROOT / "source" / "attention" / registry.exercises()[1].notebook
 
 
 def commands(notebook):

@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from autograder import registry  # noqa: E402
+
+EXERCISES = len(registry.exercises())  # notebooks per student
 STOCK = """
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput,
                                     SaveAutoGrades)
@@ -109,11 +113,11 @@ def main():
     print("|---|---|---|---|---|---|")
     for name, students, elapsed, peak in rows:
         memory = f"{peak / 1024:.0f} MiB" if peak else "–"
-        print(f"| {name} | {students} | {4 * students} | {elapsed:.1f} s | {1000 * elapsed / (4 * students):.0f} ms | {memory} |")
-    kit_large = rows[1][2] / (4 * args.large)
-    stock_small = rows[3][2] / (4 * args.small)
-    print(f"\nstock nbgrader per notebook / kit per notebook at {4 * args.large} notebooks: {stock_small / kit_large:.0f}x")
-    print(f"kit per notebook, {4 * args.large} vs {4 * args.small} notebooks: {kit_large / (rows[0][2] / (4 * args.small)):.2f}x")
+        print(f"| {name} | {students} | {EXERCISES * students} | {elapsed:.1f} s | {1000 * elapsed / (EXERCISES * students):.0f} ms | {memory} |")
+    kit_large = rows[1][2] / (EXERCISES * args.large)
+    stock_small = rows[3][2] / (EXERCISES * args.small)
+    print(f"\nstock nbgrader per notebook / kit per notebook at {EXERCISES * args.large} notebooks: {stock_small / kit_large:.0f}x")
+    print(f"kit per notebook, {EXERCISES * args.large} vs {EXERCISES * args.small} notebooks: {kit_large / (rows[0][2] / (EXERCISES * args.small)):.2f}x")
     print(f"scores agree across all graders: {same}\n")
     if args.compare_with:  # last, so that the table's memory column is this kit's alone
         with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
@@ -136,7 +140,7 @@ def compare(workdir, args):
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, capture_output=True)
     then, now = (sorted(times[side])[len(times[side]) // 2] for side in ("then", "now"))
-    notebooks = 4 * args.large
+    notebooks = EXERCISES * args.large
     print(f"kit at {args.compare_with} and now, {notebooks} notebooks, median of {args.repeat} alternating runs:")
     print(f"  then {then:.1f} s ({1000 * then / notebooks:.0f} ms per notebook), runs {[round(t, 1) for t in times['then']]}")
     print(f"  now  {now:.1f} s ({1000 * now / notebooks:.0f} ms per notebook), runs {[round(t, 1) for t in times['now']]}")

@@ -3,7 +3,9 @@ import math
 
 import torch
 
+from ..checks import Against, Check
 from ..compare import PRINTED, mismatch, shape_text
+from ..sandboxed.wire import ErrorKind
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
 
@@ -130,7 +132,7 @@ def raises(error_type):
             error = got.get("error")
             if error is None:
                 return _labelled(probe, f"no {error_type} was raised")
-            if error["type"] != error_type:
+            if error["kind"] != ErrorKind.RAISED or error["type"] != error_type:
                 return _labelled(probe, f"raised {error['type']} ({error['message']}), expected {error_type}: "
                                         "the sizes are not checked before they are used")
         return None
@@ -206,8 +208,7 @@ def projections_of(d_q, d_kv, d_out, bias, prefix=""):
 
 def fixture_check(exercise, part, name, probes, output_names, *, title, points, ungraded=None):
     """Outputs on fixed random inputs against the committed fixture (public)."""
-    from ..checks import Check
-
     return Check(f"{exercise}.{name}_fixture", part, points, f"{title}, on fixed inputs",
-                 probes, matches_expected(*output_names, ungraded=ungraded), against="fixture")
+                 probes, matches_expected(*output_names, ungraded=ungraded), against=Against.FIXTURE)
+
 

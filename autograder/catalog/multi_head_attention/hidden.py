@@ -1,0 +1,24 @@
+"""Hidden checks of multi_head_attention: fresh inputs, compared with the reference. Never shipped to students."""
+from ..common import between
+from ...instructor.hidden import hidden_check
+from .public import (EXERCISE, MHA, MHA_VALUES, WRAPPER, judge_concatenation, mha_random,
+                                            wrapper_probe)
+from ...checks import Against, Check
+from ...compare import mismatch
+
+
+def wrapper_random(generator):
+    return [wrapper_probe(generator, between(generator, 1, 3), between(generator, 1, 6), between(generator, 1, 6),
+                          between(generator, 1, 4), between(generator, 1, 4), bias=True)]
+
+
+def judge_wrapper_hidden(probes, observed, expected):
+    message = mismatch("output", observed[0]["outputs"][0], expected[0]["outputs"][0])
+    return judge_concatenation(probes, observed, expected) or (message and f"{probes[0]['label']}: {message}")
+
+
+CHECKS = [
+    Check(f"{EXERCISE}.wrapper_hidden", WRAPPER, 1.0, "concatenates the heads on fresh sizes",
+          wrapper_random, judge_wrapper_hidden, against=Against.REFERENCE),
+    hidden_check(EXERCISE, MHA, "mha_values", mha_random, ("output",), title=MHA_VALUES, points=1.0),
+]

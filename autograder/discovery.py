@@ -1,0 +1,135 @@
+"""Find the submissions to grade under files and folders, and tell whose and which exercise each is."""
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import registry
+from .sandboxed.loader import SUBMISSION_SUFFIXES, SubmissionError
+
+
+@dataclass(frozen=True)
+class Target:
+    """One submission to grade: a file, its exercise, and the student it belongs to (or None)."""
+
+    path: Path
+    exercise: str
+    student: str | None
+
+
+MARKERS = ("submitted", "autograded")
+
+
+def student_of(path, root=None):
+    """The student id in an nbgrader tree: the folder after `submitted` (or `autograded`).
+
+    It is read from the path as found (links are never resolved), and from the top of the tree that was
+    handed over (root): the last marker in root itself, else the first one below it. A student cannot
+    name a folder of their own `submitted/<someone else>` and be graded as that someone.
+    """
+    path = Path(os.path.abspath(path))
+    root = Path(os.path.abspath(root)) if root is not None else path.parent
+    above, below = root.parts, path.parts[len(root.parts):] if path.is_relative_to(root) else ()
+    marked = [index for index, part in enumerate(above) if part in MARKERS]
+    if marked:
+        chain = above[marked[-1] + 1:] + tuple(below)
+    else:
+        first = next((index for index, part in enumerate(below) if part in MARKERS), None)
+        chain = below[first + 1:] if first is not None else ()
+    return chain[0] if len(chain) >= 2 else None  # a student's folder, then at least the file
+
+
+WALK_LIMIT = 20000  # entries looked at under one folder: an upload of many thousands of files is cut short
+
+
+def discover(paths, exercise=None):
+    """Every submission under the given files and folders; a folder keeps only files named after an exercise.
+
+    Returns (targets, skipped): skipped holds (path, why) for files passed over. Links are never
+    followed, neither to files nor to folders. Under one folder, each student (or the folder itself,
+    where it names no student) has one file per exercise graded: the shallowest, a notebook before a
+    .py file; the others are passed over, so that no exercise counts twice.
+    """
+    targets, skipped = [], []
+    for path in map(Path, paths):
+        if path.is_symlink() and not path.is_dir():
+            skipped.append((path, "it is a link; links are never followed: submit the file itself"))
+        elif path.is_dir():
+            chosen = {}
+            for file in _files_under(path, skipped):
+                try:
+                    target = Target(file, exercise or infer_exercise(file), student_of(file, root=path))
+                except SubmissionError:
+                    skipped.append((file, "its name names no exercise"))
+                    continue
+                key = (target.student, target.exercise)
+                if key in chosen and _preference(chosen[key], path) <= _preference(target, path):
+                    skipped.append((file, f"{chosen[key].path.name} is graded for {target.exercise} instead"))
+                    continue
+                if key in chosen:
+                    skipped.append((chosen[key].path, f"{file.name} is graded for {target.exercise} instead"))
+                chosen[key] = target
+            targets += sorted(chosen.values(), key=lambda target: target.path)
+        elif path.exists():
+            targets.append(Target(path, exercise or infer_exercise(path), student_of(path)))
+        else:
+            raise SubmissionError(f"{path} does not exist")
+    return targets, skipped
+
+
+def _preference(target, root):
+    """Lower is preferred: fewer folders below root, then the names the kit hands out (01_x.ipynb, x.py),
+    then a notebook, then the name."""
+    file = target.path
+    handed_out = re.fullmatch(rf"(\d\d_)?{target.exercise}", file.stem) is not None
+    return len(file.relative_to(root).parts), not handed_out, file.suffix != ".ipynb", str(file)
+
+
+def _files_under(folder, skipped):
+    """Notebooks and .py files under folder, in order, without following links or entering hidden folders.
+
+    Each entry of folder (a student's folder, in an nbgrader tree) may hold WALK_LIMIT files: past that,
+    the rest of it is passed over, and the other entries are still looked at.
+    """
+    found, seen, given_up = [], {}, set()
+    for top, folders, files in os.walk(folder, followlinks=False):
+        relative = Path(top).relative_to(folder).parts
+        owner = relative[0] if relative else None
+        if owner in given_up:
+            folders[:] = []
+            continue
+        folders[:] = sorted(name for name in folders if not name.startswith((".", "__pycache__")))
+        for name in sorted(files):
+            key = owner or name
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > WALK_LIMIT:
+                skipped.append((folder / key, f"more than {WALK_LIMIT} files; the rest were not looked at"))
+                given_up.add(key)
+                folders[:] = []
+                break
+            file = Path(top) / name
+            if file.suffix not in SUBMISSION_SUFFIXES or name.startswith(("_", ".")):
+                continue
+            if file.is_symlink():
+                skipped.append((file, "it is a link; links are never followed: submit the file itself"))
+            elif file.is_file():
+                found.append(file)
+    return found
+
+
+def infer_exercise(path):
+    """The exercise id in a file name: NN_<id>.ipynb as released, or <id>.py as in exercises/."""
+    stem = re.sub(r"^\d+_", "", Path(path).stem)
+    if stem in registry.ids():
+        return stem
+    example = registry.exercises()[0]
+    raise SubmissionError(
+        f"cannot tell which exercise {Path(path).name} is: name it after one of "
+        f"{', '.join(registry.ids())} (for example {example.notebook} or {example.id}.py), or pass --exercise")
+
+
+def known_exercise(exercise):
+    """exercise, when it is one the kit has; else a SubmissionError that lists them."""
+    if exercise not in registry.ids():
+        raise SubmissionError(f"unknown exercise {exercise!r}; choose one of {', '.join(registry.ids())}")
+    return exercise

@@ -1,5 +1,0 @@
-"""Hidden checks of cross_attention: fresh inputs, compared with the reference. Never shipped to students."""
-from . import hidden_check
-from ..catalog.cross_attention import EXERCISE, PART, VALUES, random_probes
-
-CHECKS = [hidden_check(EXERCISE, PART, "values", random_probes, ("output",), title=VALUES, points=2.0)]

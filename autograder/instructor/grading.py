@@ -1,0 +1,49 @@
+"""Grading, without input or output: every check of a submission, run in the sandbox and judged here.
+
+The command line (grade_command.py), the nbgrader plugin and Gradescope all grade through
+grade(); the reference enters only as the engine's oracle (reference.py).
+"""
+from concurrent.futures import ThreadPoolExecutor
+
+from .. import engine, registry
+from .reference import REFERENCE
+from .sandbox import WorkerPool
+
+
+def run_checks(exercise, observe_all, settings, *, parts=None, seed=None):
+    """Every check of the exercise (or of some parts), public and hidden, with the course's settings."""
+    course = settings.course()
+    chosen = engine.select(exercise, parts=parts, course=course)
+    return engine.run(exercise, observe_all, chosen, seed=settings.hidden_seed if seed is None else seed,
+                      oracle=REFERENCE, course=course)
+
+
+def grade(target, pool, settings, *, seed=None):
+    """The report of one submission (a discovery.Target), its code run by one of the pool's workers."""
+    problems, parts = [], registry.get(target.exercise).parts
+
+    def observe_all(probes):
+        with pool.worker() as worker:
+            observations, found = worker.observe(target.path, target.exercise, parts, probes)
+        problems.extend(found)
+        return observations
+
+    report = run_checks(target.exercise, observe_all, settings, seed=seed)
+    report.submission, report.student, report.problems = str(target.path), target.student, problems
+    return report
+
+
+def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=None, started=None):
+    """Reports of every target, in order, graded jobs at a time in warm workers.
+    done(report) is called as each finishes; started(pool) once the workers are up."""
+    jobs = jobs or settings.jobs
+    isolate = settings.isolation != "off" if isolate is None else isolate
+    with WorkerPool(jobs, settings.limits(), isolate) as pool, ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+        if started:
+            started(pool)
+
+        def one(target):
+            report = grade(target, pool, settings, seed=seed)
+            return done(report) or report if done else report
+
+        return list(threads.map(one, targets))

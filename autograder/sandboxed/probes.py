@@ -1,0 +1,231 @@
+"""The student side of a check: run student code on plain inputs, return plain outputs.
+
+A probe is a dict of plain data (names, numbers, tensors); its observation is
+another. Nothing here judges anything and nothing here imports the reference
+solutions, so this module is all that ever needs to run next to student code.
+
+Probe keys:
+  target          name of the function or class in the submission
+  init            constructor keyword arguments (classes only)
+  seed            torch.manual_seed before construction, so layer creation order shows
+  state           {documented parameter name: tensor} copied into the module
+  dtype           "float64" to run the module in double precision
+  train           True for training mode (dropout active)
+  args, kwargs    what to pass to the function or to forward
+  inspect         True to describe the module's layers instead of calling it
+  per_head        True to also return each of module.heads' outputs
+  repeat          n to run forward n times, each on the previous output (stacked layers, shared weights)
+  stand_in        a class name that means StandInHead while the module is built (another exercise's
+                  class the module builds its parts from, so that exercise's mistakes cost nothing here)
+"""
+import difflib
+import hashlib
+import traceback
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from .wire import _DTYPES, ErrorKind
+
+
+class StandInHead(nn.Module):
+    """A causal head that is not attention, so a wrapper is graded without the student's own head.
+
+    It records how the wrapper built it and mixes each token with the ones
+    before it by a running mean, which is enough to see order and causality.
+    """
+
+    def __init__(self, d_in, d_out, context_length, dropout=0.0, qkv_bias=False):
+        super().__init__()
+        self.built_with = dict(d_in=d_in, d_out=d_out, context_length=context_length, dropout=dropout, qkv_bias=qkv_bias)
+        for name in ("W_query", "W_key", "W_value"):  # the documented names, so weights load by name
+            setattr(self, name, nn.Linear(d_in, d_out, bias=qkv_bias))
+
+    def forward(self, x):
+        projected = self.W_value(x)  # (..., n, d_out)
+        count = torch.arange(1, x.shape[-2] + 1, dtype=projected.dtype).unsqueeze(-1)  # (n, 1)
+        return projected.cumsum(dim=-2) / count
+
+
+class ProbeError(Exception):
+    """Student code raised, or did not provide what the probe needs."""
+
+
+def observer(namespace):
+    """observe_all(probes) -> observations, for a namespace loaded in this process."""
+    return lambda probes: [observe(namespace, probe) for probe in probes]
+
+
+def observe(namespace, probe):
+    """Run one probe against a submission's namespace; never raises."""
+    stage = f"looking up {probe['target']}"
+    try:
+        target = namespace.get(probe["target"])
+        if target is None:
+            raise ProbeError(_missing(namespace, probe["target"]))
+        if "init" not in probe:
+            stage = f"calling {probe['target']}"
+            return {"outputs": _outputs(target(*probe.get("args", []), **probe.get("kwargs", {})))}
+        stage = f"building {_call_text(probe['target'], probe['init'])}"
+        module = _build(namespace, target, probe)
+        if probe.get("inspect"):
+            return {"info": describe(module)}
+        stage = f"calling {probe['target']}.forward"
+        module.train(bool(probe.get("train")))
+        with torch.no_grad():
+            outputs = _outputs(module(*probe.get("args", []), **probe.get("kwargs", {})))
+            for _ in range(probe.get("repeat", 1) - 1):  # the next layer reads what this one wrote
+                outputs = _outputs(module(outputs[0], **probe.get("kwargs", {})))
+            result = {"outputs": outputs}
+            if probe.get("per_head"):
+                result["heads"] = [_outputs(head(*probe["args"]))[0] for head in module.heads]
+        return result
+    except Exception as error:  # student code may raise anything; report it, don't propagate
+        return {"error": _error_report(error, stage)}
+
+
+def _missing(namespace, name):
+    """Why name is not there: a cell or file that failed, or a renamed definition."""
+    problems = namespace.get("__kit_load_problems__") or []
+    if problems:
+        return f"{name} is not defined, because " + "; ".join(problems)
+    defined = [key for key, value in namespace.items() if isinstance(value, type) or callable(value)]
+    close = difflib.get_close_matches(name, defined, n=1, cutoff=0.5)
+    renamed = f" (there is a {close[0]}: was it renamed?)" if close else ""
+    return f"{name} is not defined{renamed}; keep the name the exercise gives"
+
+
+def _build(namespace, cls, probe):
+    with _stand_in(namespace, probe.get("stand_in")):
+        if probe.get("seed") is not None:
+            torch.manual_seed(probe["seed"])
+        module = cls(**probe["init"])
+    if not isinstance(module, nn.Module):
+        raise ProbeError(f"{probe['target']} is not an nn.Module subclass")
+    if probe.get("dtype"):
+        module = module.to(_DTYPES[probe["dtype"]])
+    for name, value in (probe.get("state") or {}).items():
+        _assign(module, name, value)
+    return module
+
+
+@contextmanager
+def _stand_in(namespace, name):
+    """While building, the name means StandInHead (the module looks it up in its globals)."""
+    if not name:
+        yield
+        return
+    missing = object()
+    saved = namespace.get(name, missing)
+    namespace[name] = StandInHead
+    try:
+        yield
+    finally:
+        if saved is missing:
+            del namespace[name]
+        else:
+            namespace[name] = saved
+
+
+def _assign(module, name, value):
+    """Copy value into the parameter or buffer called name, or say which documented name is missing."""
+    try:
+        current = module.get_parameter(name) if name in dict(module.named_parameters()) else module.get_buffer(name)
+    except AttributeError:
+        owner = name.rsplit(".", 1)[0]
+        raise ProbeError(f"{type(module).__name__} has no {name}: the exercise names this layer {owner}") from None
+    if tuple(current.shape) != tuple(value.shape):
+        raise ProbeError(f"{name} has shape {tuple(current.shape)}, expected {tuple(value.shape)}")
+    with torch.no_grad():
+        current.copy_(value)
+
+
+def describe(module):
+    """Layers, parameter shapes and buffers of a module, as plain data."""
+    parameters = {name: list(p.shape) for name, p in module.named_parameters()}
+    buffers = {name: {"shape": list(b.shape), "dtype": str(b.dtype), "pattern": _mask_pattern(b)}
+               for name, b in module.named_buffers()}
+    layers = {}
+    for name, child in module.named_modules():
+        if name:
+            layers[name] = {"class": type(child).__name__, "p": getattr(child, "p", None)}
+            if isinstance(child, StandInHead):
+                layers[name]["built_with"] = child.built_with
+    heads = getattr(module, "heads", None)
+    distinct = len({id(head) for head in heads}) if isinstance(heads, nn.Module) else None
+    return {
+        "class": type(module).__name__,
+        "parameters": parameters,
+        "buffers": buffers,
+        "layers": layers,
+        "parameter_count": sum(p.numel() for p in module.parameters()),
+        "distinct_heads": distinct,
+    }
+
+
+def _mask_pattern(buffer):
+    """Which causal convention a square buffer holds, whatever its dtype and leading size-1 axes.
+
+    "blocked above": nonzero exactly where a key comes after its query: True or 1 (triu(…, diagonal=1)),
+    or an additive mask of -inf or a large negative number there and 0 elsewhere;
+    "allowed on and below": nonzero exactly where a query may look (tril(…)); "other" for anything else.
+    """
+    if buffer.dim() < 2 or buffer.shape[-1] != buffer.shape[-2] or any(size != 1 for size in buffer.shape[:-2]):
+        return "other"
+    square = buffer.detach().reshape(buffer.shape[-2:])
+    if square.is_complex() or square.isnan().any() or len(torch.unique(square[square != 0])) > 1:
+        return "other"
+    ones = square != 0
+    above = torch.ones_like(ones).triu(diagonal=1)
+    if torch.equal(ones, above):
+        return "blocked above"
+    if torch.equal(ones, ~above):
+        return "allowed on and below"
+    return "other"
+
+
+def _outputs(result):
+    """A tensor or a tuple of tensors -> list of plain tensors."""
+    items = result if isinstance(result, (tuple, list)) else [result]
+    outputs = []
+    for item in items:
+        if not isinstance(item, torch.Tensor):
+            raise ProbeError(f"returned a {type(item).__name__} where a tensor was expected")
+        outputs.append(item.detach().as_subclass(torch.Tensor).clone())
+    return outputs
+
+
+def _call_text(name, kwargs):
+    return f"{name}(" + ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) + ")"
+
+
+def failure(kind, message):
+    """An error report that is not an exception in student code (kind: TIMEOUT, CRASH or REFUSED)."""
+    return {"kind": kind, "type": "", "message": message, "stage": "running the submission", "where": "", "code": ""}
+
+
+def _error_report(error, stage):
+    """Where the student's code raised: the last frame outside the kit and torch."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _is_student_frame(frame.filename)]
+    where = code = ""
+    if frames:
+        frame = frames[-1]
+        # a digest: enough to tell two mistakes apart by the line that raised, without quoting it
+        code = hashlib.sha256((frame.line or "").split("#")[0].strip().encode()).hexdigest()[:16]
+        where = f"{frame.filename}, line {frame.lineno}" + (f": {frame.line.strip()}" if frame.line else "")
+    kind = ErrorKind.PROBE if type(error) is ProbeError else \
+        ErrorKind.STUB if isinstance(error, NotImplementedError) else ErrorKind.RAISED
+    return {
+        "kind": kind,
+        "type": type(error).__name__,
+        "message": str(error),
+        "stage": stage,
+        "where": where,
+        "code": code,
+    }
+
+
+def _is_student_frame(filename):
+    return not any(part in filename for part in ("/autograder/", "/torch/", "/site-packages/", "<frozen"))
+

@@ -1,0 +1,439 @@
+"""A warm worker: torch imported once, then one forked child per submission.
+
+This module runs next to student code, so it and everything it imports must hold
+nothing the student may not see: it imports nothing outside autograder/sandboxed/,
+which the grader copies whole into the sandbox (tests/test_layout.py holds it to that).
+
+Protocol, one JSON line each way per submission, on the worker's stdin and on a
+private copy of its stdout that no child inherits:
+  request   {"folder", "name", "exercise", "parts", "probes", "probe_timeout", "load_timeout", "memory"}
+  response  {"observations": [...], "problems": [...], "output": "first bytes the code printed"}
+The worker first says "ready" once torch is loaded. The child sends one line per probe as it goes, so a hang or a crash costs only the
+probe in flight: the worker marks it, forks a new child, and carries on with the rest.
+A child's line that does not fit the protocol (wire.observation) counts as a crash of that child.
+
+Children are forked by a zygote: a process forked once, before the worker sees any submission, which
+only ever receives requests and the pipes to hand on. The worker's own memory holds what earlier
+children answered (their outputs, their error lines, what they printed); a child forked from the
+zygote starts with none of it.
+"""
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+
+import torch  # noqa: F401  (the point of a warm worker: every child starts with torch loaded)
+
+from . import wire
+from .loader import SubmissionError, load
+from .probes import failure, observe
+from .wire import ErrorKind
+
+ZYGOTE = None  # set in main()
+OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
+LINE_LIMIT = 32 * 1024 * 1024  # an observation larger than this is not a plausible answer
+# Limits of the process that runs student code, besides its address space (request["memory"]).
+CHILD_LIMITS = {
+    resource.RLIMIT_NPROC: 128,  # processes and threads of the sandbox's user: a fork bomb stops here
+    resource.RLIMIT_FSIZE: 64 * 1024 * 1024,  # bytes in one file it writes
+    resource.RLIMIT_NOFILE: 256,  # open files
+    resource.RLIMIT_CORE: 0,  # no core dumps
+}
+SCRATCH = ("/tmp", "/dev/shm")  # emptied after every submission: nothing carries over to the next
+
+
+def main():
+    arguments = sys.argv[1:]
+    own_namespace = "--own-pid-namespace" in arguments
+    if "--user" in arguments:
+        _become(int(arguments[arguments.index("--user") + 1]))
+    _not_dumpable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as PID 1, only signals it handles reach it: it handles none
+    channel = os.fdopen(_private(1), "w")
+    requests = os.fdopen(_private(0), "r")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0), os.dup2(devnull, 1)  # stray prints must not corrupt the protocol
+    torch.set_num_threads(1)
+    global ZYGOTE
+    ZYGOTE = Zygote(own_namespace)
+    channel.write("ready\n")  # torch is loaded: the grader may send work
+    channel.flush()
+    os.dup2(devnull, 2)  # the grader stops reading stderr once the worker is ready
+    for line in requests:
+        response = grade(json.loads(line))
+        if own_namespace:
+            ZYGOTE.kill_strays()
+            _reap_orphans()
+            _empty_scratch()
+        channel.write(json.dumps(response) + "\n")
+        channel.flush()
+
+
+class ZygoteGone(Exception):
+    """The zygote died or stopped answering (a submission may kill it): the worker ends, the grader starts another."""
+
+
+class Zygote:
+    """The process every child is forked from (see the module docstring). Messages on a SEQPACKET socket:
+    b"S" + request (in chunks), with the child's two pipe ends attached -> the child's pid; b"R" + pid ->
+    its wait status; b"K" -> every process of the namespace killed but the worker (its PID 1) and the zygote."""
+
+    CHUNK = 32 * 1024
+
+    def __init__(self, own_namespace):
+        self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            self.socket.close()
+            _zygote(theirs, own_namespace)  # never returns
+        theirs.close()
+        self.pid = pid
+        self.socket.settimeout(30)
+
+    def _ask(self, message, fds=()):
+        try:
+            if fds:
+                socket.send_fds(self.socket, [message[:1]], list(fds))
+                for start in range(1, len(message), self.CHUNK):
+                    self.socket.send(message[start:start + self.CHUNK])
+                self.socket.send(b"")  # the end of the request
+            else:
+                self.socket.send(message)
+            answer = self.socket.recv(64)
+        except OSError as error:
+            raise ZygoteGone(str(error)) from None
+        if not answer:
+            raise ZygoteGone("the zygote is gone")
+        return struct.unpack("!q", answer)[0]
+
+    def spawn(self, request, start, write_end, out_write):
+        payload = json.dumps({"request": request, "start": start}).encode()  # probes as the grader sent them
+        return self._ask(b"S" + payload, (write_end, out_write))
+
+    def reap(self, pid):
+        status = self._ask(b"R" + struct.pack("!q", pid))
+        return None if status < 0 else status
+
+    def kill_strays(self):
+        self._ask(b"K")
+
+
+def _zygote(sock, own_namespace):
+    """The zygote's loop: fork children, reap them, and (from outside PID 1) kill every stray at once."""
+    try:
+        # nothing of the worker's but this socket: not its channel to the grader, nor its requests
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, sock.fileno())
+        os.closerange(sock.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
+        while True:
+            message, fds, _, _ = socket.recv_fds(sock, Zygote.CHUNK + 1, 2)
+            if not message:
+                os._exit(0)
+            kind, body = message[:1], message[1:]
+            if kind == b"S":
+                while chunk := sock.recv(Zygote.CHUNK + 1):
+                    body += chunk
+                work = json.loads(body)
+                pid = os.fork()
+                if pid == 0:
+                    sock.close()
+                    _child(work["request"], wire.decode(work["request"]["probes"]), work["start"], *fds)
+                for fd in fds:
+                    os.close(fd)
+                sock.send(struct.pack("!q", pid))
+            elif kind == b"R":
+                sock.send(struct.pack("!q", _status(struct.unpack("!q", body)[0])))
+            elif kind == b"K":
+                if own_namespace:
+                    _kill_strays()
+                sock.send(struct.pack("!q", 0))
+    except BaseException:  # noqa: BLE001  (the worker sees the zygote gone and ends)
+        os._exit(71)
+
+
+def _status(pid):
+    """The wait status of the zygote's child pid, or -1 if it is not there. A child that closed its pipes
+    but lives on gets a second to end, then is killed: the worker never waits on it for long."""
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return -1
+        if done:
+            return status
+        time.sleep(0.01)
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    status = _reap(pid)
+    return -1 if status is None else status
+
+
+def _become(uid):
+    """Root in the sandbox (bubblewrap run by root keeps CAP_SETUID and CAP_SETGID for this): become an
+    unprivileged user with no capabilities left, before anything else runs."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    with open("/proc/self/status") as status:
+        effective = next(line for line in status if line.startswith("CapEff:")).split()[1]
+    if os.getuid() != uid or int(effective, 16) != 0:
+        sys.exit(f"the worker could not drop its privileges (uid {os.getuid()}, CapEff {effective})")
+
+
+def _not_dumpable():
+    """Processes of the same user may not read this one's memory or file descriptors through /proc."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+
+
+def _private(fd):
+    """A copy of fd for the worker's own use; a child closes it (and every other descriptor but its own)."""
+    copy = os.dup(fd)
+    os.set_inheritable(copy, False)
+    return copy
+
+
+def grade(request):
+    probes = wire.decode(request["probes"])
+    observations, problems, output = [None] * len(probes), [], bytearray()
+    start = 0
+    while start < len(probes):
+        loaded, results, stop = _run_child(request, probes, start, output)
+        problems = loaded.get("problems", problems)
+        for index, observation in results:
+            observations[index] = observation
+        if stop is None:
+            break
+        index, error = stop
+        if index is None:  # the submission did not even load: nothing can run
+            for rest in range(start, len(probes)):
+                observations[rest] = {"error": error}
+            if "fatal" in loaded:
+                problems = [loaded["fatal"]]
+            break
+        # the stopped probe's check has failed: its other probes need not wait out their time too
+        start = index
+        while start < len(probes) and probes[start].get("check") == probes[index].get("check"):
+            observations[start] = {"error": error}
+            start += 1
+    return {"observations": wire.encode(observations), "problems": problems,
+            "output": output[:OUTPUT_KEPT].decode(errors="replace")}
+
+
+def _run_child(request, probes, start, output):
+    """Fork a child that loads the submission and runs probes[start:]; returns (load info, results, stop)."""
+    read_end, write_end = os.pipe()
+    out_read, out_write = os.pipe()
+    try:
+        pid = ZYGOTE.spawn(request, start, write_end, out_write)
+    finally:
+        os.close(write_end), os.close(out_write)
+    drain = threading.Thread(target=_drain, args=(out_read, output), daemon=True)
+    drain.start()
+    lines = wire.Lines(read_end, LINE_LIMIT)
+    loaded, results, stop = {}, [], None
+    try:
+        first = lines.next(request["load_timeout"])
+        if isinstance(first, str):
+            loaded = _load_report(first)
+            if loaded is None:
+                return {}, results, (None, failure(ErrorKind.CRASH, "the submission's process sent an answer the grader "
+                                                            "cannot read while loading the submission"))
+            if "fatal" in loaded:
+                return loaded, results, (None, failure(ErrorKind.REFUSED, loaded["fatal"]))
+            for index in range(start, len(probes)):
+                line = lines.next(request["probe_timeout"])
+                if not isinstance(line, str):
+                    stop = (index, _why(line, pid, request, output, probe=probes[index]))
+                    break
+                try:
+                    results.append((index, wire.observation(json.loads(line))))
+                except (ValueError, RecursionError) as error:
+                    what = probes[index].get("label", "a check")
+                    stop = (index, failure(ErrorKind.CRASH, f"the submission's process sent an answer the grader cannot "
+                                                    f"read ({str(error)[:200]}) while {what}"))
+                    break
+        else:
+            stop = (None, _why(first, pid, request, output))
+    finally:
+        _kill(pid)
+        os.close(read_end)
+        drain.join(timeout=1)
+    return loaded, results, stop
+
+
+def _load_report(line):
+    """{"problems": [str]} or {"fatal": str} from the child's first line, or None if it is neither."""
+    try:
+        report = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(report, dict) and set(report) == {"fatal"} and isinstance(report["fatal"], str):
+        return {"fatal": report["fatal"][:wire.MAX_TEXT]}
+    if (isinstance(report, dict) and set(report) == {"problems"} and isinstance(report["problems"], list)
+            and len(report["problems"]) <= 64 and all(isinstance(problem, str) for problem in report["problems"])):
+        return {"problems": [problem[:wire.MAX_TEXT] for problem in report["problems"]]}
+    return None
+
+
+def _child(request, probes, start, write_end, out_write):
+    try:
+        os.setsid()
+        # nothing of the worker's is left open: only the child's own answer pipe and its output
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0), os.dup2(out_write, 1), os.dup2(out_write, 2)
+        os.dup2(write_end, 3)
+        os.closerange(4, os.sysconf("SC_OPEN_MAX"))
+        limit = request["memory"]
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        for kind, value in CHILD_LIMITS.items():
+            resource.setrlimit(kind, (value, value))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file too large fails with an error, not a silent kill
+        os.chdir(tempfile.mkdtemp(prefix="submission-"))
+        channel = os.fdopen(3, "w")
+        try:
+            submission = load(os.path.join(request["folder"], request["name"]), request["exercise"], request["parts"])
+        except SubmissionError as error:
+            channel.write(json.dumps({"fatal": str(error)}) + "\n")
+            channel.flush()
+            os._exit(0)
+        channel.write(json.dumps({"problems": submission.problems}) + "\n")
+        channel.flush()
+        for probe in probes[start:]:
+            channel.write(json.dumps(wire.encode(observe(submission.namespace, probe))) + "\n")
+            channel.flush()
+    except BaseException as error:  # noqa: BLE001  (whatever happened, the worker reports it from the exit status)
+        try:
+            os.write(2, f"{type(error).__name__}: {error}\n".encode(errors="replace"))
+        finally:
+            os._exit(70)
+    os._exit(0)
+
+
+def _why(stop, pid, request, output, probe=None):
+    what = f"while {probe['label']}" if probe and probe.get("label") else "while loading the submission"
+    if stop.reason == "timeout":
+        limit = request["probe_timeout"] if probe else request["load_timeout"]
+        return failure(ErrorKind.TIMEOUT, f"stopped after {limit:g} s {what}: an endless loop, or far too much work")
+    if stop.reason == "too large":
+        return failure(ErrorKind.CRASH, f"returned far more data than asked for {what}")
+    status = ZYGOTE.reap(pid)
+    tail = output[:OUTPUT_KEPT].decode(errors="replace").strip().splitlines()[-1:] or [""]
+    said = f"; its last output line: {tail[0][:200]}" if tail[0] else ""
+    if status is not None and os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        return failure(ErrorKind.CRASH, f"the submission's process was killed by {name} {what}{said}")
+    code = os.WEXITSTATUS(status) if status is not None else "unknown"
+    return failure(ErrorKind.CRASH, f"the submission's process ended with exit code {code} {what}{said}")
+
+
+def _reap(pid):
+    try:
+        _, status = os.waitpid(pid, 0)
+        return status
+    except ChildProcessError:
+        return None
+
+
+def _kill(pid):
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    ZYGOTE.reap(pid)
+
+
+def _drain(fd, output):
+    """Keep the first bytes of the submission's output, read and drop the rest."""
+    with os.fdopen(fd, "rb", buffering=0) as pipe:
+        while chunk := pipe.read(1 << 16):
+            if len(output) < OUTPUT_KEPT:
+                output += chunk[: OUTPUT_KEPT - len(output)]
+
+
+def _kill_strays():
+    """Run by the zygote, in the sandbox's own PID namespace: end every process but the worker (PID 1,
+    which a signal from inside cannot reach) and the zygote itself, daemons and fork chains included.
+    kill(-1) signals them all at once, under the kernel's task-list lock, and a fork with SIGKILL
+    pending fails, so no process can slip between a listing and its kill."""
+    for _ in range(100):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:  # nobody left to signal
+            pass
+        _reap_orphans()
+        others = [entry for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, os.getpid())
+                  and not _zombie(entry)]
+        if not others:
+            return
+        time.sleep(0.01)  # killed, not yet gone: the worker (PID 1) reaps the orphans
+
+
+def _zombie(pid):
+    """Whether the process has ended and only waits to be reaped (by the worker, whose orphans they are)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def _reap_orphans():
+    """Collect whatever children are done (the worker, as PID 1, inherits every orphan of the namespace)."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                return
+        except ChildProcessError:
+            return
+
+
+def _empty_scratch():
+    """The next submission starts with empty scratch space: nothing planted there survives. Read-only
+    mounts below it (an interpreter that lives under /tmp) are left alone, and never walked."""
+    for folder in SCRATCH:
+        if os.path.isdir(folder):
+            for entry in os.listdir(folder):
+                _remove(os.path.join(folder, entry))
+
+
+def _remove(path):
+    """Remove path and what it holds, but no mount point and nothing below one; a folder the submission
+    made unreadable is opened again first (it ran as this same user)."""
+    if os.path.ismount(path):
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        try:
+            os.chmod(path, 0o700)
+            entries = os.listdir(path)
+        except OSError:
+            entries = []
+        for entry in entries:
+            _remove(os.path.join(path, entry))
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    main()
