@@ -1,26 +1,14 @@
 """Is solution code written once, kept out of everything students get, and is every generated file current?"""
-import re
 import shutil
 
 import nbformat
 import pytest
 
-from autograder.build import definitions, notebook_name, strip_solutions
-from conftest import EXERCISES, ROOT, run_kit
+from autograder import registry
+from autograder.instructor.build import definitions, strip_solutions
+from helpers import EXERCISES, ROOT, run_kit, solution_lines
 
 STUDENT_FILES = sorted((ROOT / "release").rglob("*.ipynb")) + sorted((ROOT / "exercises").glob("*.py"))
-
-
-def solution_lines():
-    """Every meaningful line inside a solution region of solutions/, without comments."""
-    lines = set()
-    for path in (ROOT / "solutions").glob("*.py"):
-        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", path.read_text(), re.S):
-            for line in region.splitlines():
-                code = line.split("#")[0].strip()
-                if len(code) >= 12:  # shorter lines ("return x", "else:") say nothing about the solution
-                    lines.add(code)
-    return lines
 
 
 def code_lines(path):
@@ -51,7 +39,7 @@ def test_student_files_hold_no_solution_and_no_hidden_tests(path):
     """Does no file a student receives contain a line of solution code or a hidden test?"""
     text = path.read_text()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-    assert "from autograder.notebook import score" not in text
+    assert "autograder.instructor" not in text
     leaked = solution_lines() & code_lines(path)
     assert leaked == set()
 
@@ -59,12 +47,16 @@ def test_student_files_hold_no_solution_and_no_hidden_tests(path):
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_source_keeps_solutions_and_hidden_tests(exercise):
     """Does each source notebook hold the full solution of its exercise and a hidden-tests region per test cell?"""
-    path = ROOT / "source" / "attention" / notebook_name(exercise)
+    path = ROOT / "source" / "attention" / registry.get(exercise).notebook
     notebook = nbformat.read(path, as_version=4)
     code = "\n".join(cell.source for cell in notebook.cells)
     tests = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
     assert tests and all("### BEGIN HIDDEN TESTS" in cell.source for cell in tests)
-    assert sum(cell.metadata["nbgrader"]["points"] for cell in tests) == 10
+    # one test cell per part, named test_<part>, worth what the part's checks are worth
+    points = {part: sum(check.points for check in registry.checks(exercise) if check.part == part)
+              for part in registry.get(exercise).parts}
+    assert {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"] for cell in tests} == \
+        {f"test_{part}": value for part, value in points.items()}
     for body in definitions((ROOT / "solutions" / f"{exercise}.py").read_text()).values():
         assert body in code
 
@@ -86,12 +78,13 @@ def test_build_check_fails_when_a_solution_changes(tmp_path):
     """After an edit to solutions/, does `build --check` fail and name the stale files?"""
     copy = tmp_path / "course"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "gradebook.db", "samples"))
-    solution = copy / "solutions" / "cross_attention.py"
-    docstring = '"""Attention from x_q (..., n_q, d_q) to x_kv'
-    solution.write_text(solution.read_text().replace(docstring, '"""Cross-attention from x_q (..., n_q, d_q) to x_kv'))
+    last, others = registry.exercises()[-1], registry.exercises()[:-1]
+    solution = copy / "solutions" / f"{last.id}.py"
+    header = next(iter(definitions(solution.read_text()).values())).splitlines()[0]  # `def …:` or `class …:`
+    solution.write_text(solution.read_text().replace(header, header + "  # edited", 1))
     completed = run_kit("build", "--check", cwd=copy)
     assert completed.returncode == 1
-    for stale in ("exercises/cross_attention.py", "source/attention/03_cross_attention.ipynb",
-                  "release/attention/03_cross_attention.ipynb"):
+    for stale in (f"exercises/{last.id}.py", f"source/attention/{last.notebook}", f"release/attention/{last.notebook}"):
         assert f"stale: {stale}" in completed.stdout
-    assert "self_attention" not in completed.stdout.replace("masked_self_attention", "")
+    for other in others:
+        assert other.notebook not in completed.stdout and f"exercises/{other.id}.py" not in completed.stdout

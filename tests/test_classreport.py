@@ -1,43 +1,67 @@
 """After grading, does an instructor get a gradebook, feedback per student and a class report that counts mistakes?"""
 import csv
 
-from autograder import checks, classreport, misconceptions
-from autograder.probes import observer
+from autograder import registry
+from autograder.course import CourseSettings
+from autograder.instructor import classreport, mistakes, reference
+from autograder.instructor.grading import run_checks
+from autograder.instructor.settings import KitSettings
+from autograder.sandboxed.probes import observer
+from helpers import FIRST, named_mistake
+
+LAST = registry.exercises()[-1]
 
 
 def graded(namespace, exercise, student):
-    report = checks.run(exercise, observer(namespace))
+    report = run_checks(exercise, observer(namespace), KitSettings())
     report.student, report.submission = student, f"submitted/{student}/attention/{exercise}.py"
     return report
 
 
 def test_outputs_for_a_class(tmp_path):
-    unscaled = misconceptions.namespace("sdpa_unscaled")
-    reference = checks.reference_namespace("self_attention")
-    reports = [graded(unscaled, "self_attention", "ann"), graded(unscaled, "self_attention", "bob"),
-               graded(reference, "self_attention", "cat"),
-               graded(misconceptions.namespace("mha_no_out_proj"), "multi_head_attention", "cat")]
+    """Do grades.csv, report.md, feedback and the plots say who scored what and which mistakes were seen how often?"""
+    first, _ = named_mistake(FIRST.id)
+    last, _ = named_mistake(LAST.id)
+    wrong = mistakes.namespace(first.id)
+    reports = [graded(wrong, FIRST.id, "ann"), graded(wrong, FIRST.id, "bob"),
+               graded(reference.namespace(FIRST.id), FIRST.id, "cat"),
+               graded(mistakes.namespace(last.id), LAST.id, "cat")]
     written = classreport.write(reports, tmp_path)
     assert all(path.exists() and path.stat().st_size > 0 for path in written)
 
     with open(tmp_path / "grades.csv") as table:
         rows = {row["student"]: row for row in csv.DictReader(table)}
-    assert rows["cat"]["self_attention"] == "10.0" and rows["cat"]["total"] == str(10.0 + reports[3].score)
-    assert rows["ann"]["multi_head_attention"] == ""
+    assert rows["cat"][FIRST.id] == "10.0" and rows["cat"]["total"] == str(10.0 + reports[3].score)
+    assert rows["ann"][LAST.id] == "" and rows["ann"]["max_total"] == str(10.0 * len(registry.ids()))
 
     report = (tmp_path / "report.md").read_text()
-    assert "| 2 | self_attention | `sdpa_unscaled` |" in report
-    assert "| 1 | multi_head_attention | `mha_no_out_proj` |" in report
-    feedback = (tmp_path / "feedback" / "ann" / "self_attention.html").read_text()
-    assert "your scores look unscaled" in feedback and "<script" not in feedback
+    assert f"| 2 | {FIRST.id} | `{first.id}` |" in report
+    assert f"| 1 | {LAST.id} | `{last.id}` |" in report
+    feedback = (tmp_path / "feedback" / "ann" / f"{FIRST.id}.html").read_text()
+    assert first.hint.split(":")[0] in feedback and "<script" not in feedback
     assert (tmp_path / "scores.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_course_points_set_the_maxima(tmp_path):
+    """With c.KitSettings.points giving a check 3 more points, do the gradebook and report count out of 13?"""
+    check = registry.checks(FIRST.id)[0]
+    course = CourseSettings(points={check.id: check.points + 3})
+    settings = KitSettings(points=course.points)
+    report = run_checks(FIRST.id, observer(reference.namespace(FIRST.id)), settings)
+    report.student, report.submission = "dee", f"{FIRST.id}.py"
+    assert report.score == report.max_score == 13
+    classreport.write([report], tmp_path, course)
+    with open(tmp_path / "grades.csv") as table:
+        row = next(csv.DictReader(table))
+    assert row[FIRST.id] == "13.0" and row["max_total"] == str(10.0 * len(registry.ids()) + 3)
+    assert f"| {FIRST.id} | 13 | 1 |" in (tmp_path / "report.md").read_text()
 
 
 def test_feedback_shows_what_a_submission_says_as_text_never_as_markup(tmp_path):
     """A load problem quoting a student's exception message full of markup: escaped in the feedback page?"""
-    report = graded(checks.reference_namespace("self_attention"), "self_attention", "eve")
-    report.problems = ["self_attention.py did not run: RuntimeError: <script>alert(1)</script><img src=x onerror=alert(2)>"]
+    report = graded(reference.namespace(FIRST.id), FIRST.id, "eve")
+    report.problems = [f"{FIRST.id}.py did not run: RuntimeError: <script>alert(1)</script><img src=x onerror=alert(2)>"]
     classreport.write([report], tmp_path)
-    page = (tmp_path / "feedback" / "eve" / "self_attention.html").read_text()
+    page = (tmp_path / "feedback" / "eve" / f"{FIRST.id}.html").read_text()
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

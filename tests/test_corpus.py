@@ -4,25 +4,23 @@ trackers (tests/corpus/bugs) lose points, and the hint, when there is one, names
 import pytest
 
 import corpus
-from autograder.build import definitions
-from autograder.catalog import CATALOG
-from conftest import ROOT
-from students import answers_from, grade_file, without_markers, write_notebook
+from autograder import registry
+from helpers import EXERCISES, answers_from, grade_file, reference_answers, write_notebook
 
 CORRECT, BUGS = corpus.correct_entries(), corpus.bug_entries()
 SEEDS = (7, 1729)  # a seed of the tests' own and the course's hidden seed
 
 
 def graded(stem, form, folder, seed):
-    """The entry submitted as a student would: four exercises side by side, as .py files or notebooks."""
+    """The entry submitted as a student would: every exercise side by side, as .py files or notebooks."""
     exercise = corpus.entry(stem)["exercise"]
     folder.mkdir(parents=True, exist_ok=True)
     if form == "py":
         return grade_file(corpus.write_submission(stem, folder), exercise, seed=seed)
-    reference_02 = (ROOT / "solutions" / "masked_self_attention.py").read_text()
-    write_notebook(folder, "masked_self_attention",
-                   {name: without_markers(body) for name, body in definitions(reference_02).items()})
-    answers = answers_from(corpus.completed_source(stem), CATALOG[exercise])
+    for other in EXERCISES:
+        if other != exercise:
+            write_notebook(folder, other, reference_answers(other))
+    answers = answers_from(corpus.completed_source(stem), registry.get(exercise).parts)
     return grade_file(write_notebook(folder, exercise, answers), exercise, seed=seed)
 
 

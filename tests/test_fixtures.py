@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from autograder import checks, fixtures
-from conftest import EXERCISES, ROOT, run_kit
+from autograder import engine, stored
+from autograder.instructor import fixtures
+from helpers import EXERCISES, FIRST, ROOT, run_kit
 
 # Another machine, emulated: torch's kernels without vector units (ATEN_CPU_CAPABILITY=default picks
 # the scalar code paths another CPU would run) and another thread count.
@@ -20,7 +21,7 @@ ELSEWHERE = {"ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "3", "MKL_NUM_
 def written_elsewhere(tmp_path_factory):
     """{exercise: fixture text} as a build on the other machine writes it."""
     folder = tmp_path_factory.mktemp("elsewhere")
-    script = ("import sys; from pathlib import Path; from autograder import fixtures\n"
+    script = ("import sys; from pathlib import Path; from autograder.instructor import fixtures\n"
               "for exercise in sys.argv[2:]:\n"
               "    Path(sys.argv[1], exercise + '.json').write_text(fixtures.expected_fixtures(exercise))\n")
     subprocess.run([sys.executable, "-c", script, str(folder), *EXERCISES], check=True, cwd=ROOT,
@@ -31,18 +32,19 @@ def written_elsewhere(tmp_path_factory):
 def test_fixtures_written_elsewhere_are_current_here(written_elsewhere):
     """Does a fixture written with other kernels and threads count as the same as the committed one?"""
     for exercise, text in written_elsewhere.items():
-        assert fixtures.equivalent(text, (checks.FIXTURES / f"{exercise}.json").read_text()), exercise
+        assert fixtures.equivalent(text, stored.path(exercise).read_text()), exercise
 
 
 def test_equivalence_still_sees_a_real_change(written_elsewhere):
     """Is a fixture whose expected value moved by 1e-6, or whose probe changed, no longer the same?"""
-    data = json.loads(written_elsewhere["self_attention"])
-    entry = data["dict"]["self_attention.sdpa_values_fixture"]["dict"]
+    compared = next(check.id for check in engine.select(FIRST.id, public_only=True) if check.against == "fixture")
+    data = json.loads(written_elsewhere[FIRST.id])
+    entry = data["dict"][compared]["dict"]
     entry["expected"][0]["dict"]["outputs"][0]["data"][0] *= 1 + 1e-6
-    assert not fixtures.equivalent(json.dumps(data), written_elsewhere["self_attention"])
-    data = json.loads(written_elsewhere["self_attention"])
-    data["dict"]["self_attention.sdpa_values_fixture"]["dict"]["probes"][0]["dict"]["label"] += " "
-    assert not fixtures.equivalent(json.dumps(data), written_elsewhere["self_attention"])
+    assert not fixtures.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
+    data = json.loads(written_elsewhere[FIRST.id])
+    data["dict"][compared]["dict"]["probes"][0]["dict"]["label"] += " "
+    assert not fixtures.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
 
 
 @pytest.mark.slow

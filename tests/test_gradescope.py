@@ -8,7 +8,11 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, run_kit
+from autograder import engine, registry
+from helpers import FIRST, ROOT, run_kit, source
+
+SECOND, THIRD = registry.exercises()[1:3]
+ADA = ROOT / "samples/submitted/ada/attention"
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +30,10 @@ def autograder_root(tmp_path_factory):
     return root
 
 
-def run_autograder(root, files):
+def run_autograder(root, files, config=""):
+    """run_autograder on a copy of files as the upload; config: lines added to the course's nbgrader_config.py."""
+    with zipfile.ZipFile(root.parent / "autograder.zip") as archive:  # the course's config, as built
+        (root / "source" / "nbgrader_config.py").write_text(archive.read("nbgrader_config.py").decode() + config)
     shutil.rmtree(root / "submission")
     shutil.copytree(files, root / "submission", symlinks=True)  # as unzipped: links stay links
     script = root / "source" / "run_autograder"
@@ -39,9 +46,10 @@ def run_autograder(root, files):
 
 
 def test_an_honest_submission_scores_full_marks(autograder_root):
-    document = run_autograder(autograder_root, ROOT / "samples/submitted/ada/attention")
-    assert sum(test["score"] for test in document["tests"]) == 40
-    assert sum(test["max_score"] for test in document["tests"]) == 40
+    """Does a complete, correct upload get every point, hidden checks shown only once grades are published?"""
+    document = run_autograder(autograder_root, ADA)
+    assert sum(test["score"] for test in document["tests"]) == 10 * len(registry.ids())
+    assert sum(test["max_score"] for test in document["tests"]) == 10 * len(registry.ids())
     for test in document["tests"]:
         assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
         assert test["visibility"] in {"visible", "after_published"}
@@ -49,12 +57,29 @@ def test_an_honest_submission_scores_full_marks(autograder_root):
 
 
 def test_a_mistaken_submission_gets_scores_and_hints(autograder_root):
+    """Does the sample class's ben get the score `grade` and nbgrader give him, with hints?"""
     document = run_autograder(autograder_root, ROOT / "samples/submitted/ben/attention")
     assert sum(test["score"] for test in document["tests"]) == 19  # as `grade` and nbgrader give
     assert any("your scores look unscaled" in test["output"] for test in document["tests"])
 
 
+def test_the_course_settings_change_what_gradescope_reports(autograder_root):
+    """Do c.KitSettings.points, hidden_checks and hidden_seed in the course's config change the results?"""
+    withheld, regraded = engine.select(FIRST.id, public_only=True)[:2]
+    hidden = next(check for check in registry.checks(FIRST.id) if not check.public)
+    upload = ROOT / "samples/submitted/ben/attention"
+    plain = {test["name"].split(":")[0]: test for test in run_autograder(autograder_root, upload)["tests"]}
+    config = (f"\nc.KitSettings.points = {{{regraded.id!r}: {regraded.points + 2:g}}}\n"
+              f"c.KitSettings.hidden_checks = [{withheld.id!r}]\nc.KitSettings.hidden_seed = 4242\n")
+    changed = {test["name"].split(":")[0]: test for test in run_autograder(autograder_root, upload, config)["tests"]}
+    assert changed[regraded.id]["max_score"] == plain[regraded.id]["max_score"] + 2
+    assert plain[withheld.id]["visibility"] == "visible" and changed[withheld.id]["visibility"] == "after_published"
+    # ben's hidden checks fail on other inputs: the message quotes them
+    assert plain[hidden.id]["score"] == 0 and changed[hidden.id]["output"] != plain[hidden.id]["output"]
+
+
 def test_an_empty_upload_is_explained(autograder_root, tmp_path):
+    """Does an upload with nothing gradable score 0 with an output that says so?"""
     (tmp_path / "notes.txt").write_text("oops")
     document = run_autograder(autograder_root, tmp_path)
     assert document["score"] == 0 and "Nothing to grade" in document["output"]
@@ -65,12 +90,12 @@ def test_links_huge_files_and_thousands_of_files_cost_only_themselves(autograder
     is each said in the output, and does the one real notebook in it still get full marks?"""
     upload = tmp_path / "upload"
     upload.mkdir()
-    shutil.copy(ROOT / "samples/submitted/ada/attention/03_cross_attention.ipynb", upload)
-    (upload / "01_self_attention.ipynb").symlink_to(ROOT / "solutions" / "self_attention.py")
-    (upload / "cross_attention.py").symlink_to("/etc/passwd")
-    notebook = json.loads((ROOT / "samples/submitted/ada/attention/02_masked_self_attention.ipynb").read_text())
+    shutil.copy(ADA / THIRD.notebook, upload)
+    (upload / FIRST.notebook).symlink_to(ROOT / "solutions" / f"{FIRST.id}.py")
+    (upload / f"{THIRD.id}.py").symlink_to("/etc/passwd")
+    notebook = json.loads((ADA / SECOND.notebook).read_text())
     notebook["cells"][0]["source"] = "x" * (30 * 1024 * 1024)
-    (upload / "02_masked_self_attention.ipynb").write_text(json.dumps(notebook))
+    (upload / SECOND.notebook).write_text(json.dumps(notebook))
     junk = upload / "junk"
     junk.mkdir()
     for index in range(3000):
@@ -80,11 +105,11 @@ def test_links_huge_files_and_thousands_of_files_cost_only_themselves(autograder
     for test in document["tests"]:
         exercise = test["name"].split(".")[0]
         by_exercise[exercise] = by_exercise.get(exercise, 0) + test["score"]
-    assert by_exercise["cross_attention"] == 10
-    assert by_exercise.get("masked_self_attention", 0) == 0
-    assert "self_attention" not in by_exercise
-    assert "01_self_attention.ipynb was not graded: it is a link" in document["output"]
-    assert "cross_attention.py was not graded: it is a link" in document["output"]
+    assert by_exercise[THIRD.id] == 10
+    assert by_exercise.get(SECOND.id, 0) == 0
+    assert FIRST.id not in by_exercise
+    assert f"{FIRST.notebook} was not graded: it is a link" in document["output"]
+    assert f"{THIRD.id}.py was not graded: it is a link" in document["output"]
     assert "MiB" in document["output"] and "root:" not in json.dumps(document)
 
 
@@ -93,11 +118,11 @@ def test_an_exercise_counts_once_however_many_files_hold_it(autograder_root, tmp
     once, and does the output say which files were passed over?"""
     upload = tmp_path / "upload"
     (upload / "again").mkdir(parents=True)
-    shutil.copy(ROOT / "samples/submitted/ada/attention/01_self_attention.ipynb", upload)
-    honest = (ROOT / "tests/students/self_attention_alt.py").read_text()
-    for name in ("self_attention.py", "1_self_attention.py", "again/self_attention.py"):
+    shutil.copy(ADA / FIRST.notebook, upload)
+    honest = source(f"{FIRST.id}_alt")
+    for name in (f"{FIRST.id}.py", f"1_{FIRST.id}.py", f"again/{FIRST.id}.py"):
         (upload / name).write_text(honest)
     document = run_autograder(autograder_root, upload)
     assert sum(test["score"] for test in document["tests"]) == 10
     assert sum(test["max_score"] for test in document["tests"]) == 10
-    assert document["output"].count("is graded for self_attention instead") == 3
+    assert document["output"].count(f"is graded for {FIRST.id} instead") == 3

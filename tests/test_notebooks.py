@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from conftest import ROOT
+from helpers import FIRST, ROOT, notebook_answers
 
 pytestmark = pytest.mark.slow
 SOURCE = sorted((ROOT / "source" / "attention").glob("*.ipynb"))
@@ -79,21 +79,20 @@ def test_nbgrader_validate_passes_on_the_source_notebooks(tmp_path):
 
 def test_warnings_and_stderr_from_student_code_cost_nothing_in_the_kernel(tmp_path):
     """Under nbgrader autograde, does a correct answer that warns and prints to stderr keep every point?"""
-    from students import notebook_answers
-
-    answers = notebook_answers("self_attention_alt")
-    noisy = ("    def forward(self, x):\n"
-             "        import sys, warnings, os\n"
+    answers = notebook_answers(f"{FIRST.id}_alt")
+    part = FIRST.parts[-1]
+    header = next(line for line in answers[part].splitlines(keepends=True) if line.lstrip().startswith("def forward("))
+    noisy = (header + "        import sys, warnings, os\n"
              "        warnings.warn('a student warning')\n"
              "        print('debugging', file=sys.stderr)\n"
              "        os.write(2, b'raw bytes on fd 2\\n')\n")
-    answers["SelfAttention"] = answers["SelfAttention"].replace("    def forward(self, x):\n", noisy)
-    notebook = nbformat.read(ROOT / "source/attention/01_self_attention.ipynb", as_version=4)
+    answers[part] = answers[part].replace(header, noisy)
+    notebook = nbformat.read(ROOT / "source/attention" / FIRST.notebook, as_version=4)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
             cell.source = answers[grade_id]
-    path = tmp_path / "01_self_attention.ipynb"
+    path = tmp_path / FIRST.notebook
     nbformat.write(notebook, path)
     notebook, error = execute(path, NBGRADER_EXECUTION="autograde")
     assert error is None, error

@@ -2,29 +2,38 @@
 # In a subprocess: an in-process run restores sys.modules afterwards, and torch does not survive a second import.
 import shutil
 
-from conftest import ROOT
-from students import source
+from autograder import engine, registry
+from helpers import FIRST, ROOT, named_mistake, source
+
+LAST = registry.exercises()[-1]
 
 
 def test_each_public_check_is_a_test(pytester):
-    (pytester.path / "self_attention.py").write_text(source("self_attention_alt"))
-    shutil.copy(ROOT / "release/attention/03_cross_attention.ipynb", pytester.path)
+    """Is every public check of a file and of a notebook a test of its own, passing or failing as the check does?"""
+    (pytester.path / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    shutil.copy(ROOT / "release/attention" / LAST.notebook, pytester.path)
     result = pytester.runpytest_subprocess("--attention", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=7, failed=8)  # exercise 1 complete; exercise 3's eight public checks on stubs
-    result.stdout.fnmatch_lines(["*03_cross_attention.ipynb::layers*", "*not implemented yet*"])
+    first, last = (engine.select(exercise.id, public_only=True) for exercise in (FIRST, LAST))
+    result.assert_outcomes(passed=len(first), failed=len(last))  # the first complete; the last's stubs fail
+    name = last[0].id.split(".", 1)[1]
+    result.stdout.fnmatch_lines([f"*{LAST.notebook}::{name}*", "*not implemented yet*"])
 
 
 def test_a_failure_shows_the_message_and_hint_not_a_traceback(pytester):
-    wrong = source("self_attention_alt").replace("query / math.sqrt(query.size(-1))", "query")
-    (pytester.path / "self_attention.py").write_text(wrong)
-    result = pytester.runpytest_subprocess("--attention", "self_attention.py", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines(["*failed: query (3, 6), key (3, 6), value (3, 7): * values of context differ*",
-                                 "hint: your scores look unscaled*"])
+    """Does a failed check show its message and its hint, and no traceback of the kit?"""
+    mistake, report = named_mistake(FIRST.id, public=True)
+    (pytester.path / f"{FIRST.id}.py").write_text(mistake.source())
+    result = pytester.runpytest_subprocess("--attention", f"{FIRST.id}.py", "-p", "no:cacheprovider")
+    public = {check.id for check in engine.select(FIRST.id, public_only=True)}
+    failed = [check for check in report.checks if check.id in public and check.status != "passed"]
+    result.assert_outcomes(passed=len(public) - len(failed), failed=len(failed))
+    named = next(check for check in failed if check.misconception == mistake.id)
+    result.stdout.fnmatch_lines([f"*{named.status}: {named.message[:30]}*", f"hint: {mistake.hint[:30]}*"])
     assert "Traceback" not in result.stdout.str()
 
 
 def test_without_the_flag_nothing_changes(pytester):
-    (pytester.path / "self_attention.py").write_text(source("self_attention_alt"))
+    """Without --attention, does pytest collect the folder's own tests and no exercise file?"""
+    (pytester.path / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
     pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

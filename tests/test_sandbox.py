@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import interpreter_locations, isolation_problem
-from conftest import ROOT, run_kit
-from students import source
+from autograder import registry
+from autograder.instructor.sandbox import interpreter_locations, isolation_problem
+from helpers import FIRST, ROOT, run_kit, source
 
-HONEST = source("self_attention_alt")
+# Every attack is dressed as an answer to the first exercise, written against tests/students/<its id>_alt.py.
+VEHICLE = FIRST
+FILE = f"{VEHICLE.id}.py"
+HONEST = source(f"{VEHICLE.id}_alt")
 # A wrong answer to dress up: every output is zeros of the right shape.
 ZEROS = HONEST.replace("return F.scaled_dot_product_attention(", "return 0 * F.scaled_dot_product_attention(").replace(
     "return torch.einsum(\"...qk,...kd->...qd\", weights, value), weights",
@@ -46,7 +49,7 @@ for top, folders, files in os.walk("/"):
     folders[:] = [f for f in folders if f not in ("proc", "sys", "dev")]
     for name in files:
         path = os.path.join(top, name)
-        if name == "self_attention.py" and os.path.basename(top) == "solutions":
+        if name == "VEHICLE_FILE" and os.path.basename(top) == "solutions":
             spec = importlib.util.spec_from_file_location("stolen", path)
             reference = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(reference)
@@ -60,7 +63,7 @@ for path in ("/etc/shadow", "/root/.bash_history", "/etc/passwd"):
         found.append(open(path).read()[:200])
     except OSError:
         pass
-"""
+""".replace("VEHICLE_FILE", FILE)
 STEAL = HUNT + ZEROS + """
 if reference is not None:
     scaled_dot_product_attention, SelfAttention = reference.scaled_dot_product_attention, reference.SelfAttention
@@ -87,9 +90,9 @@ HOSTILE = {
                      "torch.isclose = lambda a, b, **k: torch.ones_like(a, dtype=torch.bool)\n"
                      "torch.Tensor.__eq__ = lambda a, b: True\n" + ZEROS,
     "patches_numpy": "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.testing.assert_allclose = lambda *a, **k: None\n" + ZEROS,
-    "patches_grader": "import autograder.probes, autograder.wire, autograder.worker\n"
-                      "autograder.probes.observe = lambda namespace, probe: {'outputs': []}\n"
-                      "autograder.worker.grade = lambda request: {'observations': [], 'problems': [], 'output': ''}\n" + ZEROS,
+    "patches_grader": "import autograder.sandboxed.probes as p, autograder.sandboxed.wire, autograder.sandboxed.worker as w\n"
+                      "p.observe = lambda namespace, probe: {'outputs': []}\n"
+                      "w.grade = lambda request: {'observations': [], 'problems': [], 'output': ''}\n" + ZEROS,
     "steals_solutions": STEAL,
     "leaks_what_it_reads": HUNT + in_forward("raise RuntimeError(' | '.join(found) or 'nothing')"),
     "remounts_and_steals": LIBC + """
@@ -148,7 +151,7 @@ for fd in range(0, 64):
     "floods_its_channel": "import os\n" + in_forward("block = b'x' * (1 << 20)\nfor _ in range(200):\n    os.write(3, block)"),
     "ill_typed_observations": """
 import torch
-import autograder.worker as worker
+import autograder.sandboxed.worker as worker
 
 # answers of the right form and the wrong types, shapes and values, and answers of no form at all
 answers = [{"outputs": [torch.zeros(2, dtype=torch.float32)]}, {"info": "layers"}, {"outputs": []},
@@ -228,7 +231,8 @@ if isolation_problem() is not None and not os.environ.get("CI"):
 
 
 def temporary_folders():
-    return {path.name for path in Path(tempfile.gettempdir()).glob("attention-*")}
+    """The kit's temporary folders of this user (another user's grader on the machine is not this run's)."""
+    return {path.name for path in Path(tempfile.gettempdir()).glob("attention-*") if path.lstat().st_uid == os.getuid()}
 
 
 def processes(pattern):
@@ -244,18 +248,17 @@ def host(tmp_path_factory):
     (folder / "secret-canary.txt").write_text(CANARY)
     for student, text in {"honest": HONEST, "honest_too": HONEST, **HOSTILE}.items():
         (folder / "submitted" / student / "attention").mkdir(parents=True)
-        (folder / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+        (folder / "submitted" / student / "attention" / FILE).write_text(text)
     linked = folder / "submitted" / "links_to_the_reference" / "attention"
     linked.mkdir(parents=True)
-    (linked / "self_attention.py").write_text("from .notes import scaled_dot_product_attention, SelfAttention\n")
-    (linked / "notes.py").symlink_to(ROOT / "solutions" / "self_attention.py")
+    (linked / FILE).write_text(f"from .notes import {', '.join(VEHICLE.parts)}\n")
+    (linked / "notes.py").symlink_to(ROOT / "solutions" / FILE)
     impostor = folder / "submitted" / "impostor" / "attention"
     impostor.mkdir(parents=True)
-    (impostor / "self_attention.py").symlink_to(folder / "submitted" / "honest" / "attention" / "self_attention.py")
+    (impostor / FILE).symlink_to(folder / "submitted" / "honest" / "attention" / FILE)
     (folder / "submitted" / "whole_folder_link").symlink_to(folder / "submitted" / "honest")
     # one exercise several times over, and a nested folder named after another student
-    for name in ("self_attention.py", "1_self_attention.py", "again/self_attention.py",
-                 "x/submitted/honest/attention/self_attention.py"):
+    for name in (FILE, f"1_{FILE}", f"again/{FILE}", f"x/submitted/honest/attention/{FILE}"):
         (folder / "submitted" / "counts_twice" / "attention" / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / "submitted" / "counts_twice" / "attention" / name).write_text(ZEROS if "x/" in name else HONEST)
     return folder
@@ -263,7 +266,7 @@ def host(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded(host):
-    before_folders, before_workers = temporary_folders(), processes("autograder.worker")
+    before_folders, before_workers = temporary_folders(), processes("autograder.sandboxed.worker")
     completed = run_kit("grade", host / "submitted", "--json", "-", "--jobs", "2", "--timeout", "3", "--seed", "4")
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = {}
@@ -271,7 +274,7 @@ def graded(host):
         assert result["student"] not in results, f"{result['student']} was graded twice"
         results[result["student"]] = result
     return {"results": results, "stderr": completed.stderr, "new_folders": temporary_folders() - before_folders,
-            "new_workers": processes("autograder.worker") - before_workers,
+            "new_workers": processes("autograder.sandboxed.worker") - before_workers,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
@@ -287,7 +290,7 @@ def test_earns_nothing_it_did_not_earn_honestly(graded, student):
     assert result["score"] <= HONEST_SCORE[student], [(c["id"], c["status"], c["message"]) for c in result["checks"]]
     if HONEST_SCORE[student] == ZERO_SCORE:  # zeros are wrong: the grader, not the submission, must see that
         failed = {c["id"] for c in result["checks"] if c["status"] != "passed"}
-        assert {"self_attention.head_values_hidden", "self_attention.sdpa_values_hidden"} <= failed
+        assert {check.id for check in registry.checks(VEHICLE.id) if not check.public} <= failed
 
 
 def test_nothing_is_read_outside_the_allow_list(graded):
@@ -317,10 +320,10 @@ def test_links_are_never_followed_and_never_change_who_is_graded(graded):
     assert results["links_to_the_reference"]["score"] == 0
     assert any("link" in problem for problem in results["links_to_the_reference"]["problems"])
     assert "impostor" not in results and "whole_folder_link" not in results
-    assert "impostor/attention/self_attention.py: it is a link" in graded["stderr"]
+    assert f"impostor/attention/{FILE}: it is a link" in graded["stderr"]
     # every student has one row per exercise (the fixture fails on a second), whatever the folder holds
     assert results["counts_twice"]["score"] == 10 and results["honest"]["score"] == 10
-    assert results["counts_twice"]["submission"].endswith("counts_twice/attention/self_attention.py")
+    assert results["counts_twice"]["submission"].endswith(f"counts_twice/attention/{FILE}")
 
 
 def test_crashes_and_hangs_cost_only_the_checks_that_meet_them(graded):
@@ -401,7 +404,7 @@ def test_nothing_of_one_submission_reaches_the_next(tmp_path):
              ("k_signals", HOSTILE["signals_the_worker"]), ("l_after", HONEST))
     for student, text in order:
         (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
-        (tmp_path / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+        (tmp_path / "submitted" / student / "attention" / FILE).write_text(text)
     completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1", "--timeout", "3")
     scores = {result["student"]: result["score"] for result in json.loads(completed.stdout)["results"]}
     unharmed = ("a_planter", "b_after", "c_filler", "d_after", "f_after", "h_after", "i_limits", "j_after", "l_after")
@@ -411,18 +414,18 @@ def test_nothing_of_one_submission_reaches_the_next(tmp_path):
 
 def test_grading_refuses_without_isolation_unless_asked(tmp_path):
     """Where bubblewrap cannot run, does grade refuse with a reason and a way out, and grade with --no-isolation?"""
-    (tmp_path / "self_attention.py").write_text(HONEST)
+    (tmp_path / FILE).write_text(HONEST)
     no_bwrap = tmp_path / "bin"
     no_bwrap.mkdir()
     os.symlink(sys.executable, no_bwrap / "python")
     environment = dict(os.environ, PATH=str(no_bwrap))
     before = temporary_folders()
-    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "self_attention.py")],
+    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / FILE)],
                              cwd=ROOT, capture_output=True, text=True, env=environment)
     assert refused.returncode == 3
     assert "cannot be isolated" in refused.stderr and "bubblewrap" in refused.stderr and "--no-isolation" in refused.stderr
     assert temporary_folders() == before  # a refusal leaves nothing behind
-    allowed = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "self_attention.py"),
+    allowed = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / FILE),
                               "--no-isolation", "--summary"], cwd=ROOT, capture_output=True, text=True, env=environment)
     assert allowed.returncode == 0 and "10/10" in allowed.stdout and "without isolation" in allowed.stderr
 
@@ -450,8 +453,8 @@ raise RuntimeError(repr(facts))
             if child.parent in between:
                 between[child.parent].add(child.name)
     probe = probe.replace("FOLDERS", repr(sorted(str(folder) for folder in between)))
-    (tmp_path / "self_attention.py").write_text(probe)
-    completed = run_kit("grade", tmp_path / "self_attention.py", "--json", "-", "--jobs", "1")
+    (tmp_path / FILE).write_text(probe)
+    completed = run_kit("grade", tmp_path / FILE, "--json", "-", "--jobs", "1")
     message = json.loads(completed.stdout)["results"][0]["checks"][0]["message"]
     facts = eval(message[message.index("{"):message.rindex("}") + 1])  # noqa: S307  (our own repr of plain values)
     assert facts["uid"] not in (0, os.getuid())
@@ -488,7 +491,7 @@ def test_a_submission_is_capped_as_a_whole(tmp_path):
     graded beside them keeps full marks?"""
     for student, text in (("fans_out", FANS_OUT), ("honest", HONEST)):
         (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
-        (tmp_path / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+        (tmp_path / "submitted" / student / "attention" / FILE).write_text(text)
     start, lowest, done = available_memory(), [available_memory()], threading.Event()
 
     def sample():
@@ -512,7 +515,7 @@ def test_a_submission_is_capped_as_a_whole(tmp_path):
 def test_what_is_handed_over_beside_a_submission_is_bounded(tmp_path):
     """The files beside a notebook, as the nbgrader plugin and the grader hand them over: is a 2 GB (sparse)
     sibling left out with a message, a link too, and an ordinary sibling copied?"""
-    from autograder.sandbox import copy_siblings
+    from autograder.instructor.sandbox import copy_siblings
 
     source, target = tmp_path / "source", tmp_path / "target"
     source.mkdir(), target.mkdir()
@@ -520,7 +523,7 @@ def test_what_is_handed_over_beside_a_submission_is_bounded(tmp_path):
     (source / "02_masked_self_attention.ipynb").write_text("{}")
     with open(source / "notes.py", "wb") as huge:
         huge.truncate(2 * 1024**3)
-    (source / "linked.py").symlink_to(ROOT / "solutions" / "self_attention.py")
+    (source / "linked.py").symlink_to(ROOT / "solutions" / FILE)
     problems = copy_siblings(source, "01_self_attention.ipynb", target)
     assert sorted(path.name for path in target.iterdir()) == ["02_masked_self_attention.ipynb"]
     assert any(problem.startswith("notes.py") for problem in problems)
@@ -553,7 +556,7 @@ def test_a_submission_never_sees_the_memory_of_the_one_before(tmp_path):
     held a submission's answers?"""
     for student, text in (("a_victim", VICTIM), ("b_spy", SPY)):
         (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
-        (tmp_path / "submitted" / student / "attention" / "self_attention.py").write_text(text)
+        (tmp_path / "submitted" / student / "attention" / FILE).write_text(text)
     completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1", "--timeout", "3")
     results = {result["student"]: result for result in json.loads(completed.stdout)["results"]}
     spied = " ".join(check["message"] for check in results["b_spy"]["checks"])

@@ -7,8 +7,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import checks, sandbox, wire, worker
-from conftest import EXERCISES
+from autograder import engine, registry
+from autograder.instructor import sandbox
+from autograder.instructor.reference import REFERENCE
+from autograder.sandboxed import wire, worker
+from helpers import EXERCISES
 
 numbers = st.one_of(st.integers(-(1 << 70), 1 << 70), st.floats(allow_nan=True, allow_infinity=True), st.booleans())
 names = st.sampled_from(["float32", "float64", "int64", "bool", "complex64", "float16", "", "tensor", "x" * 50])
@@ -38,13 +41,14 @@ observations = st.one_of(
     st.builds(lambda body: {"dict": body}, st.dictionaries(fields, json_values, max_size=3)),
     st.builds(lambda outputs: {"dict": {"outputs": outputs}}, st.lists(tensors(), max_size=3)),
     st.builds(lambda error: {"dict": {"error": {"dict": error}}},
-              st.fixed_dictionaries({key: st.one_of(st.text(max_size=10), st.booleans(), st.none())
+              st.fixed_dictionaries({key: st.one_of(st.sampled_from(list(wire.ErrorKind)), st.text(max_size=10),
+                                                    st.booleans(), st.none())
                                      for key in wire.ERROR_FIELDS})),
 )
 
 
 def all_checks():
-    return [(exercise, check) for exercise in EXERCISES for check in checks.catalog(exercise)]
+    return [(exercise, check) for exercise in EXERCISES for check in registry.checks(exercise)]
 
 
 CHECKS = all_checks()
@@ -53,7 +57,7 @@ CHECKS = all_checks()
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.lists(observations, min_size=1, max_size=4), which=st.integers(0, len(CHECKS) - 1))
 def test_any_answer_is_refused_or_judged_never_raised(data, which):
-    """An answer of any form: checked by the schema, and if it passes, judged by any check without raising."""
+    """Is an answer of any form checked by the schema and, if it passes, judged by any check without raising?"""
     exercise, check = CHECKS[which]
     line = json.dumps({"observations": data, "problems": [], "output": ""})
     try:
@@ -65,14 +69,14 @@ def test_any_answer_is_refused_or_judged_never_raised(data, which):
             assert type(tensor) is torch.Tensor
     probes = check.probes(torch.Generator().manual_seed(0))[:len(decoded)]
     probes += [probes[-1]] * (len(decoded) - len(probes))
-    result = checks.judge(check, exercise, probes, decoded)
+    result = engine.judge(check, exercise, probes, decoded, REFERENCE)
     assert result.status in ("passed", "failed", "error", "timeout")
 
 
 @settings(max_examples=200, deadline=None)
 @given(text=st.one_of(st.text(max_size=200), st.builds(json.dumps, json_values)))
 def test_any_line_from_a_child_or_worker_is_refused_or_read(text):
-    """Any text as a child's first line or a worker's answer: read, or refused with ValueError (never another error)."""
+    """Is any text, as a child's first line or a worker's answer, read or refused with ValueError, never another error?"""
     report = worker._load_report(text)
     assert report is None or set(report) in ({"problems"}, {"fatal"})
     try:
@@ -129,10 +133,10 @@ def well_formed(draw):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.lists(well_formed(), min_size=1, max_size=4), which=st.integers(0, len(CHECKS) - 1))
 def test_well_formed_answers_of_any_content_are_judged_without_raising(data, which):
-    """An answer of the right form but any dtype (float32 where float64 is compared), shape or value: judged,
-    never raised, whichever check reads it."""
+    """Is an answer of the right form but any dtype (float32 where float64 is compared), shape or value judged,
+    never raised, whichever check reads it?"""
     exercise, check = CHECKS[which]
     decoded, _ = sandbox._response(json.dumps({"observations": data, "problems": [], "output": ""}), len(data))
     probes = check.probes(torch.Generator().manual_seed(0))[:len(decoded)]
     probes += [probes[-1]] * (len(decoded) - len(probes))
-    assert checks.judge(check, exercise, probes, decoded).status in ("passed", "failed", "error")
+    assert engine.judge(check, exercise, probes, decoded, REFERENCE).status in ("passed", "failed", "error")

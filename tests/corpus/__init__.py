@@ -4,8 +4,8 @@
   bugs/<short_name>.py              a reported bug, as EDITS of one file in correct/
 
 Each file defines only the kit names its source provides; `submission(stem)` completes the
-exercise with the reference definitions of the rest, and gives the other three exercises as the
-reference writes them, so the four modules can be written into one folder and graded.
+exercise with the reference definitions of the rest, and gives the other exercises as the
+reference writes them, so the modules can be written into one folder and graded.
 """
 import ast
 from functools import cache
@@ -60,7 +60,7 @@ def entry(stem):
     "source" is the module text to grade: the file itself for a correct entry, the based-on
     file with EDITS applied for a bug.
     """
-    from autograder.catalog import CATALOG
+    from autograder import registry
 
     if (CORRECT / f"{stem}.py").is_file():
         text = (CORRECT / f"{stem}.py").read_text()
@@ -79,11 +79,11 @@ def entry(stem):
                   "source": apply_edits(base["source"], edits, f"bugs/{stem}.py")}
     else:
         raise KeyError(f"no corpus entry {stem!r} in {CORRECT} or {BUGS}")
-    if result["exercise"] not in CATALOG:
+    if result["exercise"] not in registry.ids():
         raise ValueError(f"{stem}: unknown exercise {result['exercise']!r}")
     top_level = {node.name for node in ast.parse(result["source"]).body
                  if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    result["defines"] = [name for name in CATALOG[result["exercise"]] if name in top_level]
+    result["defines"] = [name for name in registry.get(result["exercise"]).parts if name in top_level]
     return result
 
 
@@ -98,20 +98,21 @@ def reference_module(exercise):
 
 
 def _imports(exercise):
-    lines = ["import math", "", "import torch", "from torch import nn"]
-    if exercise == "multi_head_attention":
-        lines.append("from .masked_self_attention import CausalSelfAttention")
-    return "\n".join(lines) + "\n"
+    """The reference module's own imports (the names its definitions use, another exercise's among them)."""
+    text = reference_module(exercise)
+    lines = text.splitlines(keepends=True)
+    return "".join("".join(lines[node.lineno - 1:node.end_lineno]) for node in ast.parse(text).body
+                   if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 def completed_source(stem):
     """The entry's module text followed by the reference definitions of every kit name it does not define."""
-    from autograder.build import definitions
-    from autograder.catalog import CATALOG
+    from autograder import registry
+    from autograder.instructor.build import definitions
 
     found = entry(stem)
     exercise = found["exercise"]
-    missing = [name for name in CATALOG[exercise] if name not in found["defines"]]
+    missing = [name for name in registry.get(exercise).parts if name not in found["defines"]]
     text = found["source"].rstrip() + "\n"
     if missing:
         reference = definitions(reference_module(exercise))
@@ -120,11 +121,12 @@ def completed_source(stem):
 
 
 def submission(stem):
-    """{exercise id: module text} for all four exercises: the entry's own exercise completed, the others the reference."""
-    from autograder.catalog import CATALOG
+    """{exercise id: module text} for every exercise: the entry's own exercise completed, the others the reference."""
+    from autograder import registry
 
     own = entry(stem)["exercise"]
-    return {exercise: completed_source(stem) if exercise == own else reference_module(exercise) for exercise in CATALOG}
+    return {exercise: completed_source(stem) if exercise == own else reference_module(exercise)
+            for exercise in registry.ids()}
 
 
 def write_submission(stem, folder):

@@ -5,10 +5,12 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from autograder import checks, compare, misconceptions
-from autograder.misconceptions import Misconception, variant_namespace
-from autograder.probes import observer
-from conftest import EXERCISES
+from autograder import compare, registry
+from autograder.checks import Against
+from autograder.instructor import mistakes, reference
+from autograder.instructor.mistakes import Mistake, variant_namespace
+from autograder.sandboxed.probes import observer
+from helpers import EXERCISES
 
 SCALE = {  # the reference's scaling line in each exercise, and the same scale as a float32 scalar tensor
     "self_attention": [("/ math.sqrt(d_k)", "/ torch.tensor(d_k ** 0.5)"),
@@ -32,32 +34,29 @@ SOFTMAX = {  # the reference's softmax, taken in float32 and cast back
 # The most distant correct variants known: the Attention in Transformers course divides by
 # torch.tensor(d_k ** 0.5), a float32 scalar; models that upcast or downcast the softmax (GPT-2 in
 # HuggingFace's transformers computes it in float32 whatever the input) carry float32 rounding.
-DISTANT_CORRECT = [Misconception(f"{exercise}_float32_scale", exercise, "", tuple(SCALE[exercise])) for exercise in EXERCISES]
-DISTANT_CORRECT += [Misconception(f"{exercise}_float32_softmax", exercise, "", tuple(SOFTMAX[exercise])) for exercise in EXERCISES]
+DISTANT_CORRECT = [Mistake(f"{exercise}_float32_scale", "", tuple(SCALE[exercise]), exercise) for exercise in EXERCISES]
+DISTANT_CORRECT += [Mistake(f"{exercise}_float32_softmax", "", tuple(SOFTMAX[exercise]), exercise) for exercise in EXERCISES]
 MARGIN = 10.0
 EXACT = 1e-7  # times the tolerance: 1e-12, rounding only
 SEEDS = range(3)
 
 
 def value_checks(exercise):
-    return [check for check in checks.catalog(exercise) if check.against in ("fixture", "reference")]
+    return [check for check in registry.checks(exercise) if check.against in (Against.FIXTURE, Against.REFERENCE)]
 
 
 def verdict(check, exercise, namespace, seed):
     probes = check.probes(torch.Generator().manual_seed(seed))
-    expected = checks.reference_observations(exercise, probes)
+    expected = reference.observations(exercise, probes)
     return probes, observer(namespace)(probes), expected
 
 
 @contextmanager
 def tolerances_times(factor):
-    saved = dict(compare.TOLERANCES)
-    for dtype, tolerance in saved.items():
-        compare.TOLERANCES[dtype] = compare.Tolerance(tolerance.rtol * factor, tolerance.atol * factor)
-    try:
+    scaled = {str(dtype).removeprefix("torch."): (tolerance.rtol * factor, tolerance.atol * factor)
+              for dtype, tolerance in compare.TOLERANCES.items()}
+    with compare.course_tolerances(scaled):  # as a course's c.KitSettings.tolerances would set them
         yield
-    finally:
-        compare.TOLERANCES.update(saved)
 
 
 def passes_at(factor, check, probes, observed, expected):
@@ -83,8 +82,8 @@ def test_the_closest_mistakes_fail_with_a_tenfold_margin(exercise):
     """Does every known mistake that changes a numeric check's outputs at all still fail it at ten times
     the tolerance, so no real mistake lives near the line?"""
     caught = 0
-    for misconception in misconceptions.for_exercise(exercise):
-        namespace = misconceptions.namespace(misconception.id)
+    for misconception in mistakes.for_exercise(exercise):
+        namespace = mistakes.namespace(misconception.id)
         for check in value_checks(exercise):
             for seed in SEEDS:
                 found = verdict(check, exercise, namespace, seed)

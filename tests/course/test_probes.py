@@ -3,14 +3,16 @@ shapes, dropout in exercise 4) fail on the mistake each targets and pass on the 
 import pytest
 import torch
 
-from autograder import checks, misconceptions
-from autograder.probes import observer
+from autograder import engine, registry
+from autograder.instructor import mistakes, reference as references
+from autograder.instructor.mistakes import Mistake
+from autograder.sandboxed.probes import observer
 
 SEED = 11
 
 
 def check_of(check_id):
-    return next(check for check in checks.catalog(check_id.split(".")[0]) if check.id == check_id)
+    return next(check for check in registry.checks(check_id.split(".")[0]) if check.id == check_id)
 
 
 def judged(check, namespace, keep=lambda probe: True):
@@ -21,7 +23,7 @@ def judged(check, namespace, keep=lambda probe: True):
     probes = [probe for group in pairs if keep(group[0]) for probe in group]
     assert probes, "keep() selected no probe"
     observed = observer(namespace)(probes)
-    return checks.judge(check, exercise, probes, observed)
+    return engine.judge(check, exercise, probes, observed, references.REFERENCE)
 
 
 def _paired(check):
@@ -29,11 +31,11 @@ def _paired(check):
 
 
 def reference(exercise):
-    return checks.reference_namespace(exercise)
+    return references.namespace(exercise)
 
 
 def mistake(misconception_id):
-    return misconceptions.namespace(misconception_id)
+    return mistakes.namespace(misconception_id)
 
 
 def stacked(probe):
@@ -54,10 +56,10 @@ def test_hidden_values_grade_two_stacked_layers():
     values = check_of("masked_self_attention.head_values_hidden")
     assert judged(values, reference("masked_self_attention"), stacked).status == "passed"
     assert judged(values, mistake("fully_blocked_nan"), stacked).status == "failed"
-    large_negative = misconceptions.Misconception("fill_minus_1e9", "masked_self_attention", "", (
+    large_negative = Mistake("fill_minus_1e9", "", exercise="masked_self_attention", edits=(
         ('scores = scores.masked_fill(blocked, float("-inf"))', "scores = scores.masked_fill(blocked, -1e9)"),
         ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")))
-    assert judged(values, misconceptions.variant_namespace(large_negative), stacked).status == "passed"
+    assert judged(values, mistakes.variant_namespace(large_negative), stacked).status == "passed"
 
 
 def equal_shapes(probe):

@@ -4,22 +4,19 @@ import re
 
 import pytest
 
-from autograder import checks, diagnosis, misconceptions
-from autograder.loader import load
-from autograder.probes import observer
-from conftest import ROOT
-from students import grade_variant
+from autograder import diagnosis, engine
+from autograder.checks import CheckResult
+from autograder.instructor import mistakes
+from helpers import EXERCISES, grade_file, grade_variant, reference
 
-REFERENCE = {name: (ROOT / "solutions" / f"{name}.py").read_text() for name in
-             ("self_attention", "masked_self_attention", "cross_attention", "multi_head_attention")}
+REFERENCE = {name: reference(name) for name in EXERCISES}
 
 
 def graded(tmp_path, exercise, text, seed=5):
-    for name, reference in REFERENCE.items():  # exercise 4 imports exercise 2's head from the folder
-        (tmp_path / f"{name}.py").write_text(reference)
+    for name, text_of in REFERENCE.items():  # a notebook may import another's names from the folder
+        (tmp_path / f"{name}.py").write_text(text_of)
     (tmp_path / f"{exercise}.py").write_text(text)
-    submission = load(tmp_path / f"{exercise}.py", exercise)
-    return checks.run(exercise, observer(submission.namespace), seed=seed)
+    return grade_file(tmp_path / f"{exercise}.py", exercise, seed=seed)
 
 
 def edited(exercise, *edits):
@@ -78,10 +75,10 @@ def test_a_tie_between_two_mistakes_names_neither(tmp_path):
     same = [{"outputs": []}]
     tie = diagnosis.best_matches(same, [("a", "hint a", same), ("b", "hint b", same), ("c", "hint c", [{"outputs": [1]}])])
     assert tie == [("a", "hint a"), ("b", "hint b")]
-    result = checks.CheckResult("x.y", 0.0, 1.0, "failed")
-    checks._name(result, tie)
+    result = CheckResult("x.y", 0.0, 1.0, "failed")
+    engine._name(result, tie)
     assert (result.misconception, result.hint) == (None, "")
-    checks._name(result, tie[:1])
+    engine._name(result, tie[:1])
     assert (result.misconception, result.hint) == ("a", "hint a")
 
 
@@ -100,11 +97,11 @@ def test_no_known_mistake_sees_a_hint_naming_another(tmp_path, form):
     """Across the whole catalog of known mistakes, as files and as notebooks: how many hints name a mistake
     the submission does not make? (It must be none.)"""
     wrong = []
-    for index, misconception in enumerate(misconceptions.CATALOG):
+    for index, misconception in enumerate(mistakes.every()):
         folder = tmp_path / misconception.id
         folder.mkdir()
         report = grade_variant(folder, misconception, form, seed=300 + index)
         wrong += [(misconception.id, check.id, check.misconception) for check in report.checks
                   if check.hint and check.misconception not in (misconception.id, None)]
-    print(f"hints naming another mistake: {len(wrong)} of {len(misconceptions.CATALOG)} known mistakes")
+    print(f"hints naming another mistake: {len(wrong)} of {len(mistakes.every())} known mistakes")
     assert wrong == []

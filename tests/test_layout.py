@@ -1,0 +1,163 @@
+"""Is the boundary you can see the boundary that holds? What runs beside student code imports nothing
+outside its folder, what students receive never imports the reference or the instructor's side, and an
+exercise is a unit: its own files, and no engine, integration or test module that names it."""
+import ast
+import re
+import sys
+
+import pytest
+
+from autograder import registry
+from autograder.instructor import bundle
+from autograder.instructor.sandbox import Runtime
+from helpers import ROOT
+
+KIT = ROOT / "autograder"
+FORBIDDEN_TO_STUDENTS = ("solutions", "autograder.instructor", "nbgrader", "traitlets")
+# The one import across: the command line adds the instructor's verbs where instructor/ is present.
+SEAM = {"autograder/__main__.py": {"autograder.instructor", "autograder.instructor.cli"}}
+
+
+def imports(path, package):
+    """Every module a file imports, anywhere in it (functions included), relative imports made absolute."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}  # `from . import x` may import a module
+    return found
+
+
+def package_of(path):
+    """The package a file's relative imports start from: its folder's (for __init__.py too)."""
+    return ".".join(path.relative_to(ROOT).parent.parts)
+
+
+def modules(folder):
+    return sorted(path for path in folder.rglob("*.py") if "__pycache__" not in path.parts)
+
+
+def instructor_only(path):
+    relative = path.relative_to(KIT)
+    return relative.parts[0] == "instructor" or (relative.parts[0] == "catalog" and path.name in registry.INSTRUCTOR_FILES)
+
+
+def crossing(imported, allowed):
+    """The imports outside what allowed(name) accepts."""
+    return sorted(name for name in imported if not allowed(name))
+
+
+def test_the_sandboxed_folder_imports_nothing_outside_it():
+    """Does every module the grader copies into the sandbox import only the standard library, torch and its
+    own folder?"""
+    for path in modules(KIT / "sandboxed"):
+        found = imports(path, package_of(path))
+        outside = crossing(found, lambda name: name.split(".")[0] in sys.stdlib_module_names or name.split(".")[0] == "torch"
+                           or name == "autograder.sandboxed" or name.startswith("autograder.sandboxed."))
+        assert outside == [], (path.name, outside)
+
+
+def test_what_students_receive_never_imports_the_reference_or_the_instructors_side():
+    """Does no module of the student side import solutions/, instructor/, an exercise's hidden checks or known
+    mistakes, nbgrader or traitlets, even inside a function?"""
+    for path in modules(KIT):
+        if instructor_only(path):
+            continue
+        found = imports(path, package_of(path)) - SEAM.get(path.relative_to(ROOT).as_posix(), set())
+        bad = [name for name in found if name.startswith(FORBIDDEN_TO_STUDENTS) or
+               re.fullmatch(r"autograder\.catalog\.\w+\.(hidden|mistakes)(\..*)?", name)]
+        assert bad == [], (path.relative_to(ROOT).as_posix(), bad)
+
+
+def test_the_import_walk_sees_a_crossing(tmp_path):
+    """Would the walk above see an import of the reference hidden in a function, and a relative one?"""
+    folder = tmp_path / "autograder" / "sandboxed"
+    folder.mkdir(parents=True)
+    (folder / "leak.py").write_text("def f():\n    from ..instructor import reference\n    import solutions.x\n")
+    found = imports(folder / "leak.py", "autograder.sandboxed")
+    assert {"autograder.instructor.reference", "solutions.x"} <= found
+
+
+def test_the_sandbox_and_the_student_kit_hold_the_student_side_only():
+    """Is what a worker receives exactly autograder/sandboxed/, and does the student kit hold no module that
+    imports the reference or the instructor's side?"""
+    runtime = Runtime()
+    try:
+        copied = {path.relative_to(runtime.path).as_posix() for path in runtime.path.rglob("*") if path.is_file()}
+    finally:
+        runtime.close()
+    expected = {f"autograder/sandboxed/{path.relative_to(KIT / 'sandboxed').as_posix()}" for path in modules(KIT / "sandboxed")}
+    assert copied == expected | {"autograder/__init__.py"}
+    contents = bundle.files()
+    shipped = [name for name in contents if name.endswith(".py")]
+    assert any(name.startswith("autograder/catalog/") for name in shipped)
+    for name in shipped:
+        tree = ast.parse(contents[name])
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            assert not [n for n in names if n.startswith(FORBIDDEN_TO_STUDENTS)], name
+            if isinstance(node, ast.ImportFrom) and node.level and name not in SEAM:
+                assert "instructor" not in (node.module or "") and node.module not in ("hidden", "mistakes"), name
+
+
+# What one exercise is, file by file. Everything else discovers it through autograder/registry.py.
+def files_of(exercise):
+    """(written by hand, made by `build`) for one exercise."""
+    written = [f"solutions/{exercise.id}.py", f"source/attention/{exercise.notebook}",
+               *(f"autograder/catalog/{exercise.id}/{name}" for name in registry.PUBLIC_FILES + registry.INSTRUCTOR_FILES)]
+    made = [f"exercises/{exercise.id}.py", f"release/attention/{exercise.notebook}",
+            f"autograder/fixtures/{exercise.id}.json"]
+    return written, made
+
+
+@pytest.mark.parametrize("exercise", registry.exercises(), ids=lambda exercise: exercise.id)
+def test_an_exercise_is_its_own_files(exercise):
+    """Does each exercise have exactly its solutions module, source notebook and catalog folder (and what the
+    build makes of them), with nothing else in its folder?"""
+    written, made = files_of(exercise)
+    assert [name for name in written + made if not (ROOT / name).is_file()] == []
+    folder = {path.name for path in (KIT / "catalog" / exercise.id).glob("*.py")}
+    assert folder == set(registry.PUBLIC_FILES + registry.INSTRUCTOR_FILES)
+
+
+def places_that_must_not_name_an_exercise():
+    """Engine, integrations and tests: every file that is not an exercise's own place or data."""
+    own = [KIT / "catalog" / exercise.id for exercise in registry.exercises()]
+    places = [path for path in modules(KIT) if not any(folder in path.parents for folder in own)]
+    places += modules(ROOT / "benchmarks") + [ROOT / "nbgrader_config.py", ROOT / "Makefile", ROOT / ".ci" / "run"]
+    places += sorted((ROOT / "tests").glob("*.py")) + [ROOT / "tests" / "corpus" / "__init__.py"]
+    return places
+
+
+def test_no_engine_integration_or_test_module_names_an_exercise():
+    """Outside each exercise's own files (and the course's own tests in tests/course/ and the data beside
+    them), does no file name an exercise id, so that adding one is adding its files?"""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, registry.ids())) + r")\b")
+    named = {path.relative_to(ROOT).as_posix(): sorted(set(pattern.findall(path.read_text())))
+             for path in places_that_must_not_name_an_exercise()}
+    assert {place: ids for place, ids in named.items() if ids} == {}
+
+
+def test_the_name_search_would_find_a_named_exercise(tmp_path):
+    """Would the search above see an id written in a string, and leave a longer word alone?"""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, registry.ids())) + r")\b")
+    assert pattern.findall(f'x = "{registry.ids()[0]}"') == [registry.ids()[0]]
+    assert pattern.findall(f"{registry.ids()[0]}_alt_more") == []
+
+
+def test_every_test_states_its_question():
+    """Does every test function carry a docstring that asks what it checks (a sentence ending in '?')?"""
+    silent = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                if "?" not in (ast.get_docstring(node) or ""):
+                    silent.append(f"{path.relative_to(ROOT)}::{node.name}")
+    assert silent == []

@@ -1,0 +1,48 @@
+"""Installed from a wheel, with no checkout beside it, does the kit carry every package and fixture and grade
+the sample class as the checkout does?"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from helpers import ROOT, run_kit
+
+pytestmark = pytest.mark.slow
+
+
+def scores(completed):
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return {(result["student"], result["exercise"]): result["score"] for result in json.loads(completed.stdout)["results"]}
+
+
+def test_a_wheel_grades_the_sample_class_as_the_checkout_does(tmp_path):
+    """Does a wheel built from the repository hold the catalog, the sandboxed folder and the fixtures, and give
+    every sample student the score `make run` gives?"""
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                            "--wheel-dir", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("autograder/registry.py", "autograder/sandboxed/worker.py", "autograder/instructor/grading.py",
+                   "solutions/__init__.py", "exercises/__init__.py"):
+        assert needed in names, needed
+    assert any(name.startswith("autograder/catalog/") and name.endswith("/hidden.py") for name in names)
+    assert any(name.startswith("autograder/fixtures/") and name.endswith(".json") for name in names)
+
+    site = tmp_path / "site"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
+                                str(wheel)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    elsewhere = tmp_path / "elsewhere"  # no checkout here: `python -m autograder` must come from the wheel
+    shutil.copytree(ROOT / "samples" / "submitted", elsewhere / "submitted")
+    environment = {"PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import autograder, solutions; print(autograder.__file__, solutions.__file__)"],
+                           cwd=elsewhere, capture_output=True, text=True, env=dict(os.environ, **environment))
+    assert where.stdout.split() and all(path.startswith(str(site)) for path in where.stdout.split()), where.stdout
+    from_wheel = run_kit("grade", "submitted", "--json", "-", "--jobs", "2", cwd=elsewhere, env=environment)
+    from_checkout = run_kit("grade", ROOT / "samples" / "submitted", "--json", "-", "--jobs", "2")
+    assert scores(from_wheel) == scores(from_checkout) and len(scores(from_wheel)) >= 3
