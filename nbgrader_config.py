@@ -7,8 +7,10 @@ c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 c.CourseDirectory.root = os.environ.get("NBGRADER_COURSE_ROOT", os.path.dirname(os.path.abspath(__file__)))
 c.CourseDirectory.course_id = "attention"
 
-# A local exchange for `nbgrader release_assignment` / `collect` on one machine.
+# A local exchange for `nbgrader release_assignment` / `collect` on one machine, made where it points (nbgrader
+# refuses a missing one). On a server shared with students, make it writable by them: chmod ugo+rwx exchange.
 c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
 
 # The same stub the build writes into exercises/*.py.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -18,24 +20,25 @@ c.Execute.timeout = 120
 
 # nbgrader carries on with its defaults when this file fails to load: the kit's tests check that it loads.
 # `nbgrader autograde` starts no student kernel: the kit's sandboxed checks score every test cell
-# (autograder/instructor/nbgrader_plugin.py). The rest of nbgrader's list stays as it ships.
-from autograder.instructor.nbgrader_plugin import SandboxedChecks  # noqa: E402
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
-
+# (autograder/instructor/nbgrader_plugin.py). The rest of nbgrader's list stays as it ships. The
+# preprocessors are named, not imported: nbgrader imports them when it uses them, and `grade`, which
+# reads this file for c.KitSettings, never pays for importing nbgrader.
 c.Autograde.autograde_preprocessors = [
-    SandboxedChecks,  # in place of Execute
-    IgnorePattern,
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,  # reads each test cell's score from the output SandboxedChecks wrote
-    AssignLatePenalties,
-    CheckCellMetadata,
+    "autograder.instructor.nbgrader_plugin.SandboxedChecks",  # in place of Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",  # reads each test cell's score from the output SandboxedChecks wrote
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 # Feedback shows the check tables and hints, never the hidden tests.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 
 # The kit's own settings (c.KitSettings.*): `python -m autograder config` lists them all, with their help and
 # defaults. `grade`, the plugin above and Gradescope read them here; `bundle` hands students what changes

@@ -36,15 +36,21 @@ class Progress:
 
 
 def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=None, summary_only=False, out=None,
-         settings=None, isolate=None, found=None):
+         settings=None, isolate=None, found=None, pool=None):
     """Grade every submission under paths; print a table each (or only the summary); write the JSON contract
     to json_out and every instructor output (gradebook, feedback, class report) into the folder out.
-    found: what loader.discover already returned for paths, when the caller looked first."""
-    targets, skipped = found or discover(paths, exercise)
-    for file, why in skipped:
-        print(f"skipped {file}: {why}", file=sys.stderr)
-    if not targets:
-        raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
+    found: what discovery.discover already returned for paths, when the caller looked first; pool: workers
+    already starting (grading.start_pool), which this closes."""
+    try:
+        targets, skipped = found or discover(paths, exercise)
+        for file, why in skipped:
+            print(f"skipped {file}: {why}", file=sys.stderr)
+        if not targets:
+            raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     settings = settings or load_settings()
     if timeout is not None:  # flags given on the command line win over the config file
         settings.probe_timeout = timeout
@@ -55,7 +61,8 @@ def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=N
             print("note: grading without isolation, as asked: the code graded can read and change whatever "
                   "this user can (see README, 'The sandbox')", file=sys.stderr)
 
-    reports = grade_all(targets, settings, jobs=jobs, isolate=isolate, seed=seed, done=progress.done, started=started)
+    reports = grade_all(targets, settings, jobs=jobs, isolate=isolate, seed=seed, done=progress.done, started=started,
+                        pool=pool)
     progress.close()
     stream = sys.stderr if json_out == "-" else sys.stdout
     if not summary_only:

@@ -12,8 +12,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .. import engine
-from ..checks import Status
 from . import ROOT
 
 KIT = ["autograder", "solutions", "exercises"]
@@ -62,6 +60,9 @@ def build(*, out):
 def results(reports, problems=(), course=None):
     """Gradescope's results.json: one test per check; checks students do not see in their self-check (hidden
     ones, and those the course withholds) are shown once grades are published."""
+    from .. import engine
+    from ..checks import Status
+
     tests = []
     for report in reports:
         public = {check.id for check in engine.select(report.exercise, public_only=True, course=course)}
@@ -86,20 +87,23 @@ def run(*, submission, out):
     An upload is the student's own: links in it are never followed, files too large and files past
     the first many thousands are passed over, and each of these is said in the output.
     """
-    from ..discovery import discover
     from ..sandboxed.loader import SubmissionError
-    from .grade_command import main as grade
-    from .settings import load
+    from .cli import early_start
 
+    pool = None
     try:
-        found = discover([submission])
+        settings, found, pool = early_start([submission])  # the workers boot torch while the grader imports its own
+        from .grade_command import main as grade
+
         notes = [f"{Path(path).name} was not graded: {why}" for path, why in found[1]
                  if Path(path).suffix in (".ipynb", ".py") or "files" in why]
-        settings = load()
-        reports = grade(paths=[submission], summary_only=True, found=found, settings=settings)
+        reports = grade(paths=[submission], summary_only=True, found=found, settings=settings, pool=pool)
         document = results(reports, notes, settings.course())
     except SubmissionError as error:
         document = {"score": 0.0, "tests": [], "output": f"Nothing to grade: {error}"}
+    finally:
+        if pool is not None:
+            pool.close()  # grading closes it; this is for whatever stopped before
     Path(out).write_text(json.dumps(document, indent=2) + "\n")
     return document
 

@@ -33,12 +33,12 @@ def grade(target, pool, settings, *, seed=None):
     return report
 
 
-def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=None, started=None):
-    """Reports of every target, in order, graded jobs at a time in warm workers.
-    done(report) is called as each finishes; started(pool) once the workers are up."""
-    jobs = jobs or settings.jobs
-    isolate = settings.isolation != "off" if isolate is None else isolate
-    with WorkerPool(jobs, settings.limits(), isolate) as pool, ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=None, started=None, pool=None):
+    """Reports of every target, in order, graded jobs at a time in warm workers (pool's, when one is given,
+    which this closes). done(report) is called as each finishes; started(pool) once the workers are up."""
+    pool = pool or WorkerPool.for_settings(settings, jobs=jobs, isolate=isolate)
+    with pool, ThreadPoolExecutor(max_workers=len(pool.workers)) as threads:
+        pool.ready()
         if started:
             started(pool)
 

@@ -38,10 +38,8 @@ from functools import cache
 from pathlib import Path
 
 from .. import sandboxed
-from ..sandboxed import wire
+from ..sandboxed.channel import ErrorKind, Lines, failure
 from ..sandboxed.loader import SUBMISSION_SUFFIXES
-from ..sandboxed.probes import failure
-from ..sandboxed.wire import ErrorKind
 
 SANDBOXED = Path(sandboxed.__file__).resolve().parent  # copied whole into every worker's /kit
 FILE_LIMIT = 20 * 1024 * 1024  # bytes of one notebook or .py file handed to a worker
@@ -335,7 +333,7 @@ class Worker:
                                            memory=self.limits.memory + CONFINED_EXTRA, processes=CONFINED_PROCESSES)
             if self.confinement.active:
                 self.confinement.add(self.worker_pid)
-        self.lines = wire.Lines(self.process.stdout.fileno(), RESPONSE_LIMIT)
+        self.lines = Lines(self.process.stdout.fileno(), RESPONSE_LIMIT)
         if self.lines.next(300) != "ready":
             self.close()
             reason = self.process.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
@@ -345,6 +343,8 @@ class Worker:
 
     def observe(self, path, exercise, parts, probes):
         """(observations, problems) for the probes run on the submission at path."""
+        from ..sandboxed import wire  # torch: the grader imports it while its workers start
+
         path = Path(path)
         folder = Path(tempfile.mkdtemp(dir=self.inbox))
         os.chmod(folder, 0o755)
@@ -428,6 +428,8 @@ def _child_pid(info):
 
 def _response(line, count):
     """The worker's answer, checked: (observations, problems). Raises ValueError when it does not fit."""
+    from ..sandboxed import wire
+
     data = json.loads(line)
     if not isinstance(data, dict) or set(data) != {"observations", "problems", "output"}:
         raise wire.Malformed("the answer does not have the expected fields")
@@ -508,49 +510,74 @@ def copy_file(source, target):
 
 
 class WorkerPool:
-    """N warm workers shared by grading threads; started side by side."""
+    """N warm workers shared by grading threads; started side by side.
 
-    def __init__(self, size, limits=Limits(), isolate=True):
+    With wait=False the workers start in the background (each boots torch in its own process while the
+    grader does something else, such as importing torch itself); the first use waits for them, and a
+    refusal or a failure to start is raised then."""
+
+    def __init__(self, size, limits=Limits(), isolate=True, wait=True):
         self.runtime = Runtime()
-        self.workers, errors = [None] * max(1, size), []
+        self.workers, self.errors = [None] * max(1, size), []
+        self.idle, self.closed = None, False
 
         def start(index):
             try:
                 self.workers[index] = Worker(limits, isolate, self.runtime, index)
             except Exception as error:  # noqa: BLE001  (reported below, after the others started or failed)
-                errors.append(error)
+                self.errors.append(error)
 
-        threads = [threading.Thread(target=start, args=(index,)) for index in range(len(self.workers))]
+        self.threads = [threading.Thread(target=start, args=(index,), daemon=True) for index in range(len(self.workers))]
+        for thread in self.threads:
+            thread.start()
+        if wait:
+            self.ready()
+
+    @classmethod
+    def for_settings(cls, settings, *, jobs=None, isolate=None, wait=True):
+        """The workers grading needs, as the settings (KitSettings) and the command line's flags ask."""
+        isolate = settings.isolation != "off" if isolate is None else isolate
+        return cls(jobs or settings.jobs, settings.limits(), isolate, wait=wait)
+
+    def ready(self):
+        """Wait for every worker; raise the first failure (after closing what started)."""
+        if self.idle is not None:
+            return self
         try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
+            for thread in self.threads:
                 thread.join()
         except BaseException:  # stopped while starting (SIGTERM, ^C): what started goes
-            for thread in threads:
+            for thread in self.threads:
                 thread.join()
             self.close()
             raise
-        if errors:
+        if self.errors:
             self.close()
-            raise errors[0]
+            raise self.errors[0]
         self.idle = queue.Queue()
         for worker in self.workers:
             self.idle.put(worker)
+        return self
 
     @property
     def isolated(self):
+        self.ready()
         return all(worker.isolated for worker in self.workers)
 
     @contextmanager
     def worker(self):
-        worker = self.idle.get()
+        worker = self.ready().idle.get()
         try:
             yield worker
         finally:
             self.idle.put(worker)
 
     def close(self):
+        if self.closed:
+            return
+        for thread in self.threads:  # a worker still starting is shut down once it has
+            thread.join()
+        self.closed = True
         for worker in self.workers:
             if worker is not None:
                 worker.shutdown()

@@ -26,7 +26,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .wire import _DTYPES, ErrorKind
+from .channel import ErrorKind, failure  # noqa: F401  (failure: the worker's, re-exported)
+from .wire import _DTYPES
 
 
 class StandInHead(nn.Module):
@@ -198,11 +199,6 @@ def _outputs(result):
 
 def _call_text(name, kwargs):
     return f"{name}(" + ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) + ")"
-
-
-def failure(kind, message):
-    """An error report that is not an exception in student code (kind: TIMEOUT, CRASH or REFUSED)."""
-    return {"kind": kind, "type": "", "message": message, "stage": "running the submission", "where": "", "code": ""}
 
 
 def _error_report(error, stage):

@@ -10,12 +10,10 @@ with a reason, and costs only the submission that sent it.
 """
 import json
 import math
-import os
-import select
-import time
-from enum import StrEnum
 
 import torch
+
+from .channel import ErrorKind, Lines, Stop, failure  # noqa: F401  (part of the wire protocol)
 
 _DTYPES = {str(dtype).removeprefix("torch."): dtype for dtype in (torch.float32, torch.float64, torch.int64, torch.bool)}
 
@@ -26,17 +24,6 @@ MAX_DEPTH = 12  # nesting of lists and dicts
 MAX_TEXT = 4000  # characters kept of any string
 MAX_ITEMS = 4096  # entries of one list or dict
 ERROR_FIELDS = {"kind": str, "type": str, "message": str, "stage": str, "where": str, "code": str}
-
-
-class ErrorKind(StrEnum):
-    """What went wrong, in a field of its own: a student's exception may be called anything, even Timeout."""
-
-    RAISED = "raised"  # student code raised; "type" names the exception's class
-    STUB = "stub"  # NotImplementedError: a stub not filled in yet
-    PROBE = "probe"  # the kit could not run this probe on the code (a name missing, a layer misshapen)
-    TIMEOUT = "timeout"  # the code ran past its time
-    CRASH = "crash"  # its process died, or answered outside the protocol
-    REFUSED = "refused"  # the submission could not be handed to a worker (too large, unreadable)
 
 
 class Malformed(ValueError):
@@ -173,38 +160,3 @@ def _plain(data, depth):
 
 
 # ---- lines from a pipe --------------------------------------------------------------------
-
-class Lines:
-    """Lines from a pipe, each awaited with a deadline and capped in size: a str, or a Stop saying why not."""
-
-    def __init__(self, fd, limit):
-        self.fd, self.limit, self.buffer = fd, limit, bytearray()
-
-    def next(self, timeout):
-        deadline = time.monotonic() + timeout
-        end = self.buffer.find(b"\n")
-        while end < 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return Stop("timeout")
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if not ready:
-                return Stop("timeout")
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk:
-                return Stop("eof")
-            newline = chunk.find(b"\n")
-            end = len(self.buffer) + newline if newline >= 0 else -1
-            self.buffer += chunk
-            if end < 0 and len(self.buffer) > self.limit:
-                return Stop("too large")
-        line = bytes(self.buffer[:end])
-        del self.buffer[:end + 1]
-        return line.decode(errors="replace")
-
-
-class Stop:
-    """Why no line came: "timeout", "eof" or "too large"."""
-
-    def __init__(self, reason):
-        self.reason = reason
