@@ -1,11 +1,13 @@
 """Show a report: a text table for terminals, plain HTML for notebooks (no scripts, no element ids)."""
 import html
+import re
 import shutil
 import textwrap
 
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
 # Jupyter right-aligns table cells by default; inline styles survive the sanitiser of untrusted notebooks
-LEFT = "text-align:left;vertical-align:top"
+# (and padding: the formgrader's stylesheet sets none, and would run the columns together)
+LEFT = "text-align:left;vertical-align:top;padding:3px 10px 3px 0"
 COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeout": "#9a6700"}
 
 
@@ -20,26 +22,33 @@ def text(report, *, width=None):
                      f"{check.id.split('.', 1)[1]}: {check.title}")
         for label, body in (("", check.message), ("hint: ", check.hint)):
             if body and check.status != "passed":
-                lines += textwrap.wrap(label + body, width, initial_indent=" " * 10, subsequent_indent=" " * 12)
+                lines += textwrap.wrap(label + body, width, initial_indent=" " * 10, subsequent_indent=" " * 12,
+                                       break_long_words=False, break_on_hyphens=False)  # never mid-word
     return "\n".join(lines)
 
 
-def html_table(report):
+def _words(text):
+    """Text as HTML: escaped, with `code` shown as code rather than as backticks."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def html_table(report, heading=None):
+    """The report as an HTML table; heading replaces the line above it (default: the self-check's)."""
     rows = []
     for check in report.checks:
         colour = COLOURS[check.status]
         detail = ""
         if check.status != "passed":
-            detail = html.escape(check.message)
+            detail = _words(check.message)
             if check.hint:
-                detail += f"<br><i>Hint: {html.escape(check.hint)}</i>"
+                detail += f"<br><i>Hint: {_words(check.hint)}</i>"
         rows.append(
             f"<tr><td style='{LEFT};color:{colour};font-weight:bold;white-space:nowrap'>{MARKS[check.status]} {check.status}</td>"
             f"<td style='{LEFT}'>{_points(check.points)}/{_points(check.max_points)}</td>"
             f"<td style='{LEFT}'><code>{html.escape(check.id.split('.', 1)[1])}</code><br>{html.escape(check.title)}</td>"
             f"<td style='{LEFT}'>{detail}</td></tr>")
-    head = (f"<p><b>{html.escape(report.exercise)}</b>: {_points(report.score)} of "
-            f"{_points(report.max_score)} points from these checks</p>")
+    head = heading if heading is not None else (f"<p><b>{html.escape(report.exercise)}</b>: {_points(report.score)} "
+                                                f"of {_points(report.max_score)} points from these checks</p>")
     header = "".join(f"<th style='{LEFT}'>{name}</th>" for name in ("result", "points", "check", "what is wrong"))
     return head + f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

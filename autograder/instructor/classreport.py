@@ -8,6 +8,7 @@
   mistakes.png       how many submissions showed each known mistake
 """
 import csv
+import datetime
 import html
 import json
 import math
@@ -51,18 +52,25 @@ def _gradebook(reports, path, maxima):
 
 
 def _feedback(reports, folder):
-    written = []
+    written, graded = [], datetime.date.today().isoformat()
     for report in reports:
         target = folder / _who(report)
         target.mkdir(parents=True, exist_ok=True)
+        title = f"{_who(report)}, {report.exercise}: {_points(report.score)} of {_points(report.max_score)} points"
         # problems quote the submission (an exception's message, a file name): never markup
         problems = "".join(f"<p><b>Problem:</b> {html.escape(problem)}</p>" for problem in report.problems)
-        page = (f"<!doctype html><meta charset='utf-8'><title>{html.escape(report.exercise)}</title>"
-                f"<body style='font-family:sans-serif'>{problems}{html_table(report)}</body>")
+        heading = (f"<h2>{html.escape(title)}</h2><p>Graded {graded}"
+                   + (f" from {html.escape(Path(report.submission).name)}" if report.submission else "") + ".</p>")
+        page = (f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<body style='font-family:sans-serif'>{problems}{html_table(report, heading)}</body>")
         (target / f"{report.exercise}.html").write_text(page)
-        (target / f"{report.exercise}.txt").write_text(text(report, width=100) + "\n")
+        (target / f"{report.exercise}.txt").write_text(f"{title}, graded {graded}\n\n" + text(report, width=100) + "\n")
         written += [target / f"{report.exercise}.html", target / f"{report.exercise}.txt"]
     return written
+
+
+def _points(value):
+    return f"{value:g}"
 
 
 def mistakes_seen(reports):

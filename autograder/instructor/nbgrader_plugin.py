@@ -54,11 +54,18 @@ class SandboxedChecks(NbGraderPreprocessor):
             # never leave a test cell without a score: nbgrader gives an empty one full points
             score = shown.score if results else 0.0
             cell.outputs = [
-                new_output("display_data", data={"text/html": html_table(shown), "text/plain": text(shown)}),
+                new_output("display_data", data={"text/html": html_table(shown, heading=self._heading(shown, part)),
+                                                 "text/plain": text(shown)}),
                 new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None),
             ]
             self.log.info("%s %s: %s of %s", name, part, score, meta.get("points"))
         return nb, resources
+
+    @staticmethod
+    def _heading(report, part):
+        from html import escape
+
+        return f"<p><b>{escape(part or report.exercise)}</b>: {report.score:g} of {report.max_score:g} points</p>"
 
     def _pool(self, settings):
         from .sandbox import WorkerPool

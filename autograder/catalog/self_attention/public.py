@@ -48,7 +48,8 @@ def judge_distributions(probes, observed, expected):
             return f"{probe['label']}: some attention weights are negative"
         sums = weights.sum(dim=-1)
         if not torch.allclose(sums, torch.ones_like(sums), atol=1e-6):
-            return f"{probe['label']}: rows of weights sum to {sums.flatten()[:3].tolist()}…, expected 1 over the keys"
+            shown = ", ".join(f"{value:.4g}" for value in sums.flatten()[:3].tolist())
+            return f"{probe['label']}: rows of weights sum to {shown}, …, expected 1 over the keys"
         mask = probe["kwargs"].get("mask")
         if mask is not None and weights.masked_select(mask).abs().max() > 0:
             return f"{probe['label']}: blocked keys (mask True) received weight"
