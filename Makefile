@@ -38,6 +38,7 @@ test: setup
 
 bench: setup
 	$(PYTHON) benchmarks/check_speed.py
+	$(PYTHON) benchmarks/first_answer.py
 	$(PYTHON) benchmarks/grading_speed.py
 
 clean:
