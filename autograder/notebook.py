@@ -77,5 +77,10 @@ def check(exercise, part, namespace):
     if unfinished and all(check.cause == ErrorKind.STUB for check in unfinished):
         raise NotImplementedError(f"{part} is not filled in yet: replace `raise NotImplementedError()` with your code")
     if unfinished:
-        names = ", ".join(check.id.split(".", 1)[1] for check in unfinished)
-        raise ChecksFailed(f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass: {names}")
+        # the whole verdict, not just a count: `nbgrader validate` shows this message and not the table
+        lines = [f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass:"]
+        for check in unfinished:
+            lines.append(f"  {check.id.split('.', 1)[1]}: {check.message}")
+            if check.hint:
+                lines.append(f"    hint: {check.hint}")
+        raise ChecksFailed("\n".join(lines))

@@ -9,7 +9,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers import FIRST, ROOT, notebook_answers
+from autograder.instructor.build import definitions
+from helpers import FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, without_markers
 
 pytestmark = pytest.mark.slow
 SOURCE = sorted((ROOT / "source" / "attention").glob("*.ipynb"))
@@ -75,6 +76,24 @@ def test_nbgrader_validate_passes_on_the_source_notebooks(tmp_path):
                                capture_output=True, text=True, env=environment, timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.count("Success! Your notebook passes all the tests.") == len(SOURCE), completed.stdout
+
+
+def test_validate_tells_what_the_check_cell_tells(tmp_path):
+    """On a notebook with a known mistake, does `nbgrader validate` name each failing check, its message and its
+    hint, as the check cell's table does?"""
+    mistake, report = named_mistake(FIRST.id, public=True)
+    answers = {name: without_markers(body) for name, body in definitions(mistake.source()).items()}
+    path = tmp_path / FIRST.notebook
+    nbformat.write(filled_notebook(ROOT / "release" / "attention" / FIRST.notebook, answers), path)
+    environment = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    completed = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(path)], cwd=tmp_path,
+                               capture_output=True, text=True, env=environment, timeout=600)
+    said = " ".join(completed.stdout.split())
+    public = [check for check in report.checks if check.status != "passed" and not check.id.endswith("_hidden")]
+    assert public and "did not pass" in said
+    for check in public:
+        assert check.id.split(".", 1)[1] in said, (check.id, completed.stdout[-3000:])
+        assert " ".join(check.hint.split()) in said, (check.id, completed.stdout[-3000:])
 
 
 def test_warnings_and_stderr_from_student_code_cost_nothing_in_the_kernel(tmp_path):
