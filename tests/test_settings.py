@@ -1,5 +1,6 @@
 """Do the instructor's settings in nbgrader_config.py reach the grader, does `config` list them, and is a
 setting that names nothing refused with a message?"""
+import csv
 import json
 
 from autograder import engine, registry, stored
@@ -27,11 +28,13 @@ def test_grade_and_config_read_the_course_config(tmp_path):
     listed = run_kit("config", cwd=tmp_path)
     assert "c.KitSettings.probe_timeout = 1.5  # default 5.0" in listed.stdout
     assert f"c.KitSettings.points = {{{chosen.id!r}: {chosen.points + 2:.1f}}}" in listed.stdout
-    graded = run_kit("grade", f"{FIRST.id}.py", "--json", "-", cwd=tmp_path)
+    graded = run_kit("grade", f"{FIRST.id}.py", "--json", "-", "--out", "out", cwd=tmp_path)
     result = json.loads(graded.stdout)["results"][0]
     assert result["max_score"] == 12  # worth 2 more; withheld from the self-check, it still counts here
     mine = next(c for c in result["checks"] if c["id"] == chosen.id)
     assert mine["max_points"] == chosen.points + 2 and mine["status"] == "timeout" and "after 1.5 s" in mine["message"]
+    with open(tmp_path / "out" / "grades.csv") as table:  # the gradebook counts out of the course's points
+        assert next(csv.DictReader(table))["max_total"] == str(10.0 * len(registry.ids()) + 2)
 
 
 def test_the_hidden_seed_draws_other_hidden_inputs(tmp_path):

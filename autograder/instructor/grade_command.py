@@ -79,6 +79,6 @@ def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=N
     if out:
         from .classreport import write
 
-        write(reports, out)
+        write(reports, out, settings.course())  # the maxima are the course's points
         print(f"wrote {out}/: results.json, grades.csv, feedback/, report.md, scores.png, mistakes.png", file=sys.stderr)
     return reports
