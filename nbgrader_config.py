@@ -1,5 +1,6 @@
 """nbgrader settings for this course: the repository itself is the course directory."""
 import os
+import warnings
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -32,6 +33,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# nbgrader 0.9's gradebook adds submissions in a way SQLAlchemy 2 warns about ("not in session, add operation
+# along ..."): its own code, harmless (the rows are added), and noise around the warnings that matter.
+warnings.filterwarnings("ignore", message=r".*not in session, add operation along", module=r"nbgrader\.api")
 
 # Feedback shows the check tables and hints, never the hidden tests.
 c.GenerateFeedback.preprocessors = [
