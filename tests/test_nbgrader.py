@@ -84,6 +84,9 @@ def test_test_cells_hold_the_check_table(course):
     for cell in tests:
         kinds = [output.output_type for output in cell.outputs]
         assert kinds == ["display_data", "execute_result"]
+        recorded = cell.outputs[1]["data"]
+        assert float(recorded["text/plain"]) <= cell.metadata["nbgrader"]["points"]  # what nbgrader reads
+        assert f"of {cell.metadata['nbgrader']['points']:g} points" in recorded["text/html"]  # what pages show
         assert "<table>" in cell.outputs[0]["data"]["text/html"]
 
 

@@ -56,7 +56,11 @@ class SandboxedChecks(NbGraderPreprocessor):
             cell.outputs = [
                 new_output("display_data", data={"text/html": html_table(shown, heading=self._heading(shown, part)),
                                                  "text/plain": text(shown)}),
-                new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None),
+                # nbgrader reads the score from text/plain; pages (formgrader, feedback) show the HTML, not a bare float
+                new_output("execute_result", execution_count=None, data={
+                    "text/plain": repr(float(score)),
+                    "text/html": f"<small style='color:#57606a'>recorded for this cell: {score:g} of "
+                                 f"{float(meta.get('points', 0)):g} points</small>"}),
             ]
             self.log.info("%s %s: %s of %s", name, part, score, meta.get("points"))
         return nb, resources
