@@ -16,6 +16,9 @@ class CourseSettings:
     points: dict = field(default_factory=dict)  # check id -> points, replacing the catalog's
     hidden_checks: tuple = ()  # ids of public checks left out of the self-check (they still count)
     tolerances: dict = field(default_factory=dict)  # dtype name -> (rtol, atol)
+    # "<exercise>.<part>" -> the part's points, hidden checks included (bundle writes them: the kit has no
+    # hidden checks to count); empty where the hidden checks are at hand
+    totals: dict = field(default_factory=dict)
 
     def to_json(self):
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -25,7 +28,8 @@ class CourseSettings:
         data = json.loads(text)
         return cls(points={key: float(value) for key, value in data.get("points", {}).items()},
                    hidden_checks=tuple(data.get("hidden_checks", ())),
-                   tolerances={key: tuple(value) for key, value in data.get("tolerances", {}).items()})
+                   tolerances={key: tuple(value) for key, value in data.get("tolerances", {}).items()},
+                   totals={key: float(value) for key, value in data.get("totals", {}).items()})
 
 
 def current():

@@ -15,7 +15,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from .sandboxed.probes import observer
 from .sandboxed.wire import ErrorKind
-from .selfcheck import check_namespace
+from .selfcheck import check_namespace, part_points
 
 
 class _MessageOnly:
@@ -59,18 +59,29 @@ def _silenced():
             os.close(saved[0]), os.close(saved[1])
 
 
-def _display(report):
+def _display(report, heading=None):
     from IPython.display import display
 
     from .report import Table
 
-    display(Table(report))
+    display(Table(report, heading))
+
+
+def _heading(report, exercise, part):
+    """Says what these checks are worth, and what the hidden ones add when the work is graded."""
+    import html
+
+    hidden = part_points(exercise, part) - report.max_score
+    line = f"<b>{html.escape(part)}</b>: {report.score:g} of {report.max_score:g} points from these public checks"
+    if hidden > 0:
+        line += f"; hidden checks add {hidden:g} more points when your work is graded"
+    return f"<p>{line}.</p>"
 
 
 def check(exercise, part, namespace):
     """Show the public checks of one graded part; raise if any fails (except while nbgrader autogrades)."""
     report = check_namespace(namespace, exercise, parts=[part], observe=_in_process(namespace))
-    _display(report)
+    _display(report, _heading(report, exercise, part))
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         return
     unfinished = [check for check in report.checks if check.status != "passed"]

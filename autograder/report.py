@@ -66,11 +66,11 @@ def summary(reports):
 class Table:
     """Displays as HTML in a notebook and as text anywhere else."""
 
-    def __init__(self, report):
-        self.report = report
+    def __init__(self, report, heading=None):
+        self.report, self.heading = report, heading
 
     def _repr_html_(self):
-        return html_table(self.report)
+        return html_table(self.report, self.heading)
 
     def __repr__(self):
         return text(self.report)

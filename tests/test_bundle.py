@@ -1,11 +1,12 @@
 """Does the student archive hold everything a student needs and nothing they must not see?"""
+import json
 import subprocess
 import sys
 import zipfile
 
 import pytest
 
-from autograder import engine
+from autograder import engine, registry
 from autograder.instructor import mistakes
 from autograder.selfcheck import check_file
 from helpers import FIRST, ROOT, reference, run_kit, solution_lines, without_markers
@@ -101,7 +102,12 @@ def test_the_course_settings_reach_the_student(tmp_path):
               f"c.KitSettings.points = {{{regraded.id!r}: {regraded.points + 5:g}}}\n"
               "c.KitSettings.hidden_seed = 99\n")
     bundle = make_bundle(tmp_path, config)
-    assert "hidden_seed" not in (bundle / "autograder" / "course.json").read_text()
+    carried = json.loads((bundle / "autograder" / "course.json").read_text())
+    assert "hidden_seed" not in json.dumps(carried)
+    # what each part is worth when graded, hidden checks included, for the check cells to say
+    part = regraded.part
+    assert carried["totals"][f"{FIRST.id}.{part}"] == 5 + sum(check.points for check in registry.checks(FIRST.id)
+                                                             if check.part == part)
     (bundle / f"{FIRST.id}.py").write_text(without_markers(reference(FIRST.id)))
     checked = student_check(bundle, f"{FIRST.id}.py")
     default = sum(check.points for check in engine.select(FIRST.id, public_only=True))

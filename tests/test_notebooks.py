@@ -9,6 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from autograder import registry
 from autograder.instructor.build import definitions
 from helpers import FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, without_markers
 
@@ -67,6 +68,12 @@ def test_release_notebook_stops_at_its_first_check_cell(path):
     assert failing == [first_test]
     table = outputs(notebook.cells[first_test], "display_data")[0]["data"]["text/html"]
     assert "not implemented yet" in table
+    # the cell says how its points split between these public checks and the hidden ones
+    exercise = next(e for e in registry.exercises() if e.notebook == path.name)
+    part = notebook.cells[first_test].metadata["nbgrader"]["grade_id"].removeprefix("test_")
+    public = sum(check.points for check in registry.checks(exercise.id) if check.part == part and check.public)
+    hidden = sum(check.points for check in registry.checks(exercise.id) if check.part == part and not check.public)
+    assert f"0 of {public:g} points from these public checks; hidden checks add {hidden:g} more points" in table
 
 
 def test_nbgrader_validate_passes_on_the_source_notebooks(tmp_path):

@@ -5,9 +5,10 @@ mistakes.py (registry.INSTRUCTOR_FILES); never solutions/ or source/. The course
 change the self-check travel as autograder/course.json.
 """
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
-from .. import registry
+from .. import engine, registry
 from . import ROOT
 from .build import notebook_table
 from .settings import load
@@ -84,7 +85,10 @@ def files(settings=None):
     for path in sorted((ROOT / "autograder").rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json") and student_side(path):
             found[f"autograder/{path.relative_to(ROOT / 'autograder').as_posix()}"] = path.read_bytes()
-    found["autograder/course.json"] = settings.course().to_json().encode()
+    course = settings.course()
+    totals = {f"{exercise.id}.{part}": sum(check.points for check in engine.select(exercise.id, parts=[part], course=course))
+              for exercise in registry.exercises() for part in exercise.parts}
+    found["autograder/course.json"] = replace(course, totals=totals).to_json().encode()
     found["README.md"] = README.format(table=notebook_table("release/attention/"), first=registry.exercises()[0]).encode()
     found["requirements.txt"] = ("\n".join(REQUIREMENTS) + "\n").encode()
     found["pyproject.toml"] = PYPROJECT.encode()
