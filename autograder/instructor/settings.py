@@ -23,7 +23,8 @@ class KitSettings(Configurable):
     probe_timeout = Float(DEFAULT_LIMITS.probe_timeout, help="Seconds one check may run student code before it counts as a timeout.").tag(config=True)
     load_timeout = Float(DEFAULT_LIMITS.load_timeout, help="Seconds a submission's answer cells (or module) may take to load.").tag(config=True)
     memory_limit = Int(DEFAULT_LIMITS.memory, help="Bytes of address space for the process that runs student code.").tag(config=True)
-    jobs = Int(os.cpu_count() or 1, help="Submissions graded at once, one warm worker each.").tag(config=True)
+    jobs = Int(os.cpu_count() or 1, help="Submissions graded at once, one warm worker each (at most one worker "
+               "per 16 submissions: each starts with an import of torch).").tag(config=True)
     # Hidden checks draw their inputs from this seed, the public checks' fixtures from another, so the
     # fixtures say nothing about them. Fixed, so that a regrade gives the same score on every engine.
     hidden_seed = Int(1729, help="Seed of the hidden checks' inputs; fixed, so that a regrade gives the same score.").tag(config=True)
