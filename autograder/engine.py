@@ -17,7 +17,7 @@ from .checks import Against, CheckResult, Report, Status
 from .compare import course_tolerances
 from .course import CourseSettings
 from .diagnosis import best_matches, explain_error, stored_variants
-from .sandboxed.wire import ErrorKind
+from .sandboxed.channel import ErrorKind
 
 NOT_GRADED = (ErrorKind.TIMEOUT, ErrorKind.CRASH, ErrorKind.REFUSED)  # the submission, not one check, failed
 
@@ -126,8 +126,11 @@ def judge(check, exercise, probes, observed, oracle=None):
     else:
         variants = oracle.candidates(exercise, probes)
     result = _result(check, status, message, cause=ErrorKind(errors[0]["kind"]) if errors else None)
-    result.candidates = best_matches(observed, variants)
-    result.fallback = (explain_error(errors[0]) or signature_hint(exercise, errors[0])) if errors else None
+    try:
+        result.candidates = best_matches(observed, variants)
+        result.fallback = (explain_error(errors[0]) or signature_hint(exercise, errors[0])) if errors else None
+    except Exception:  # noqa: BLE001  (observations are the submission's: no hint is worth taking the batch down)
+        result.candidates, result.fallback = [], None
     _name(result, result.candidates)
     return result
 
@@ -182,17 +185,20 @@ def signature_hint(exercise, error):
     """("signature", hint) for a TypeError on the way in: the signature the exercise fixes, read from its stub."""
     if error["type"] != "TypeError" or not error["stage"].startswith(("building ", "calling ")):
         return None
-    name = error["stage"].split()[1].split("(")[0]  # "building Name(d_in=…)" / "calling Name.forward"
+    words = error["stage"].split()
+    if len(words) < 2:
+        return None
+    name = words[1].split("(")[0]  # "building Name(d_in=…)" / "calling Name.forward"
     try:
         stub = vars(importlib.import_module(f"exercises.{exercise}"))
     except ModuleNotFoundError:
         return None
     owner, _, method = name.partition(".")
     target = stub.get(owner)
-    if target is None:
-        return None
     if method:
         target = getattr(target, method, None)
+    if not callable(target):
+        return None
     shown = f"{name}{inspect.signature(target)}".replace("(self, ", "(").replace("(self)", "()")
     return "signature", f"keep the signature the exercise gives: {shown}"
 

@@ -394,20 +394,52 @@ for _ in range(6):
 """
 
 
+# Files buried below a path longer than PATH_MAX (removing by absolute path cannot reach them), filling
+# the scratch space so that the next child cannot even make a temporary folder; and a tree deeper than
+# the worker removes, with a file at the bottom for the next submission to find.
+BURIES = HONEST + """
+import os
+os.chdir("/tmp"); os.makedirs("buried", exist_ok=True); os.chdir("buried")
+for _ in range(20):
+    os.makedirs("x" * 250, exist_ok=True); os.chdir("x" * 250)
+for index in range(5):
+    try:
+        with open(f"f{index}", "wb") as out:
+            for _ in range(63):
+                out.write(bytes(1 << 20))
+    except OSError:
+        break
+"""
+TOO_DEEP = HONEST + """
+import os
+os.chdir("/tmp"); os.makedirs("deep", exist_ok=True); os.chdir("deep")
+for _ in range(400):
+    os.mkdir("d"); os.chdir("d")
+open("planted", "w").write("from the submission before")
+"""
+FINDS_NOTHING = HONEST + """
+import os
+assert not os.path.exists("/tmp/buried") and not os.path.exists("/tmp/deep"), "found what an earlier submission left"
+"""
+
+
 def test_nothing_of_one_submission_reaches_the_next(tmp_path):
     """With one worker, is an honest submission graded right after one that planted modules and files,
-    filled the disk, left fork chains running to kill the next grading, lowered the worker's limits and
-    priority, or sent it signals, still given full marks?"""
+    filled the disk (also below a path longer than PATH_MAX), buried files deeper than the worker removes,
+    left fork chains running to kill the next grading, lowered the worker's limits and priority, or sent
+    it signals, still given full marks, and does it find nothing of the submission before?"""
     order = (("a_planter", HOSTILE["plants_modules"]), ("b_after", HONEST), ("c_filler", HOSTILE["fills_the_disk"]),
              ("d_after", HONEST), ("e_chains", OUTLIVES), ("f_after", HONEST), ("g_chains", OUTLIVES), ("h_after", HONEST),
              ("i_limits", HOSTILE["lowers_the_workers_limits"]), ("j_after", HONEST),
-             ("k_signals", HOSTILE["signals_the_worker"]), ("l_after", HONEST))
+             ("k_signals", HOSTILE["signals_the_worker"]), ("l_after", HONEST),
+             ("m_buries", BURIES), ("n_after", FINDS_NOTHING), ("o_too_deep", TOO_DEEP), ("p_after", FINDS_NOTHING))
     for student, text in order:
         (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
         (tmp_path / "submitted" / student / "attention" / FILE).write_text(text)
     completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1", "--timeout", "3")
     scores = {result["student"]: result["score"] for result in json.loads(completed.stdout)["results"]}
-    unharmed = ("a_planter", "b_after", "c_filler", "d_after", "f_after", "h_after", "i_limits", "j_after", "l_after")
+    unharmed = ("a_planter", "b_after", "c_filler", "d_after", "f_after", "h_after", "i_limits", "j_after", "l_after",
+                "m_buries", "n_after", "o_too_deep", "p_after")
     assert {student: scores[student] for student in unharmed} == dict.fromkeys(unharmed, 10.0)
     assert scores["e_chains"] <= 10 and scores["g_chains"] <= 10
 
@@ -562,3 +594,33 @@ def test_a_submission_never_sees_the_memory_of_the_one_before(tmp_path):
     spied = " ".join(check["message"] for check in results["b_spy"]["checks"])
     assert "RuntimeError while calling SelfAttention.forward" in spied  # the scan ran
     assert "payload-42" not in spied
+
+
+FORGES_ITS_ERRORS = """
+import sys
+worker = sys.modules["autograder.sandboxed.worker"]
+worker.observe = lambda namespace, probe: {"error": {"kind": "raised", "type": "TypeError", "message": "",
+                                                     "stage": "calling ", "where": "", "code": ""}}
+"""
+ODD_TEXT = HONEST.replace("import torch", 'import torch\nraise ValueError("\\udcff <b>odd</b>")', 1)
+
+
+def test_what_a_submission_says_never_stops_the_batch_or_its_reports(tmp_path):
+    """Error reports forged to trip the hint code, and text that is not valid UTF-8 (a lone surrogate in a
+    message, stray bytes in a folder name): does the batch finish, with --out's reports all written and the
+    honest student's full marks?"""
+    folders = {"forger": FORGES_ITS_ERRORS, "odd_text": ODD_TEXT, "z_honest": HONEST}
+    for student, text in folders.items():
+        (tmp_path / "submitted" / student / "attention").mkdir(parents=True)
+        (tmp_path / "submitted" / student / "attention" / FILE).write_text(text)
+    odd_folder = os.fsencode(tmp_path / "submitted" / "odd_name" / "attention") + b"/\xff"
+    os.makedirs(odd_folder)
+    with open(odd_folder + b"/" + FILE.encode(), "w") as file:
+        file.write(HONEST)
+    completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1", "--out", tmp_path / "out")
+    assert completed.returncode == 0 and "Traceback" not in completed.stderr, completed.stderr[-3000:]
+    scores = {result["student"]: result["score"] for result in json.loads(completed.stdout)["results"]}
+    assert scores["z_honest"] == scores["odd_name"] == 10 and scores["forger"] < 10 and scores["odd_text"] == 0
+    for name in ("results.json", "grades.csv", "report.md", "scores.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0, name
+    assert (tmp_path / "out" / "feedback" / "z_honest" / f"{VEHICLE.id}.html").exists()

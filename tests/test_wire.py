@@ -11,6 +11,7 @@ from autograder import engine, registry
 from autograder.instructor import sandbox
 from autograder.instructor.reference import REFERENCE
 from autograder.sandboxed import wire, worker
+from autograder.sandboxed.channel import ErrorKind
 from helpers import EXERCISES
 
 numbers = st.one_of(st.integers(-(1 << 70), 1 << 70), st.floats(allow_nan=True, allow_infinity=True), st.booleans())
@@ -41,7 +42,7 @@ observations = st.one_of(
     st.builds(lambda body: {"dict": body}, st.dictionaries(fields, json_values, max_size=3)),
     st.builds(lambda outputs: {"dict": {"outputs": outputs}}, st.lists(tensors(), max_size=3)),
     st.builds(lambda error: {"dict": {"error": {"dict": error}}},
-              st.fixed_dictionaries({key: st.one_of(st.sampled_from(list(wire.ErrorKind)), st.text(max_size=10),
+              st.fixed_dictionaries({key: st.one_of(st.sampled_from(list(ErrorKind)), st.text(max_size=10),
                                                     st.booleans(), st.none())
                                      for key in wire.ERROR_FIELDS})),
 )
@@ -61,7 +62,7 @@ def test_any_answer_is_refused_or_judged_never_raised(data, which):
     exercise, check = CHECKS[which]
     line = json.dumps({"observations": data, "problems": [], "output": ""})
     try:
-        decoded, _ = sandbox._response(line, len(data))
+        decoded, _, _ = sandbox._response(line, len(data))
     except wire.Malformed:
         return
     for observation in decoded:
@@ -136,7 +137,7 @@ def test_well_formed_answers_of_any_content_are_judged_without_raising(data, whi
     """Is an answer of the right form but any dtype (float32 where float64 is compared), shape or value judged,
     never raised, whichever check reads it?"""
     exercise, check = CHECKS[which]
-    decoded, _ = sandbox._response(json.dumps({"observations": data, "problems": [], "output": ""}), len(data))
+    decoded, _, _ = sandbox._response(json.dumps({"observations": data, "problems": [], "output": ""}), len(data))
     probes = check.probes(torch.Generator().manual_seed(0))[:len(decoded)]
     probes += [probes[-1]] * (len(decoded) - len(probes))
     assert engine.judge(check, exercise, probes, decoded, REFERENCE).status in ("passed", "failed", "error")

@@ -23,6 +23,7 @@ from ..report import html_table, text
 
 def write(reports, out, course=None):
     """Write every instructor output for the graded reports into the folder out; returns the paths written.
+    Text is written as UTF-8 with anything undecodable replaced (a folder name's stray bytes, say).
     course (CourseSettings): the points each check is worth, so the maxima are the course's."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,7 @@ def _gradebook(reports, path, maxima):
     scores = {}
     for report in reports:
         scores.setdefault(_who(report), {})[report.exercise] = report.score
-    with open(path, "w", newline="") as table:
+    with open(path, "w", newline="", errors="replace") as table:
         writer = csv.writer(table)
         writer.writerow(["student", *maxima, "total", "max_total"])
         for student in sorted(scores):
@@ -56,21 +57,18 @@ def _feedback(reports, folder):
     for report in reports:
         target = folder / _who(report)
         target.mkdir(parents=True, exist_ok=True)
-        title = f"{_who(report)}, {report.exercise}: {_points(report.score)} of {_points(report.max_score)} points"
+        title = f"{_who(report)}, {report.exercise}: {report.score:g} of {report.max_score:g} points"
         # problems quote the submission (an exception's message, a file name): never markup
         problems = "".join(f"<p><b>Problem:</b> {html.escape(problem)}</p>" for problem in report.problems)
         heading = (f"<h2>{html.escape(title)}</h2><p>Graded {graded}"
                    + (f" from {html.escape(Path(report.submission).name)}" if report.submission else "") + ".</p>")
         page = (f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
                 f"<body style='font-family:sans-serif'>{problems}{html_table(report, heading)}</body>")
-        (target / f"{report.exercise}.html").write_text(page)
-        (target / f"{report.exercise}.txt").write_text(f"{title}, graded {graded}\n\n" + text(report, width=100) + "\n")
+        (target / f"{report.exercise}.html").write_text(page, errors="replace")
+        (target / f"{report.exercise}.txt").write_text(f"{title}, graded {graded}\n\n" + text(report, width=100) + "\n",
+                                                            errors="replace")
         written += [target / f"{report.exercise}.html", target / f"{report.exercise}.txt"]
     return written
-
-
-def _points(value):
-    return f"{value:g}"
 
 
 def mistakes_seen(reports):
@@ -109,7 +107,7 @@ def _report(reports, out, maxima):
     hardest = sorted(totals, key=lambda check: (passes[check] / totals[check], check))[:10]
     lines += ["", "## Hardest checks", "", "| check | passed by |", "|---|---|"]
     lines += [f"| `{check}` | {passes[check]} of {totals[check]} |" for check in hardest]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
+    (out / "report.md").write_text("\n".join(lines) + "\n", errors="replace")
     return [out / "report.md", *_plots(by_exercise, maxima, seen, out)]
 
 

@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from .channel import ErrorKind, Lines, Stop, failure  # noqa: F401  (part of the wire protocol)
+from .channel import ErrorKind
 
 _DTYPES = {str(dtype).removeprefix("torch."): dtype for dtype in (torch.float32, torch.float64, torch.int64, torch.bool)}
 
@@ -24,6 +24,12 @@ MAX_DEPTH = 12  # nesting of lists and dicts
 MAX_TEXT = 4000  # characters kept of any string
 MAX_ITEMS = 4096  # entries of one list or dict
 ERROR_FIELDS = {"kind": str, "type": str, "message": str, "stage": str, "where": str, "code": str}
+
+
+def text(value):
+    """A string from the sandbox as the grader keeps it: cut to MAX_TEXT characters, and valid UTF-8 (a lone
+    surrogate, which JSON can carry, would stop every file the grader writes it into)."""
+    return value[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8")
 
 
 class Malformed(ValueError):
@@ -103,7 +109,7 @@ def _error(data):
         value = data["dict"][key]
         if type(value) is not kind:
             raise Malformed(f"an error report's {key} is not a {kind.__name__}")
-        report[key] = value[:MAX_TEXT] if kind is str else value
+        report[key] = text(value) if kind is str else value
     if report["kind"] not in set(ErrorKind):
         raise Malformed(f"an error report's kind is {report['kind'][:40]!r}")
     return report
@@ -147,13 +153,13 @@ def _plain(data, depth):
     if isinstance(data, dict):
         if set(data) != {"dict"} or not isinstance(data["dict"], dict) or len(data["dict"]) > MAX_ITEMS:
             raise Malformed("an object in the answer is not in the protocol's form")
-        return {str(key)[:MAX_TEXT]: _plain(value, depth + 1) for key, value in data["dict"].items()}
+        return {text(str(key)): _plain(value, depth + 1) for key, value in data["dict"].items()}
     if isinstance(data, list):
         if len(data) > MAX_ITEMS:
             raise Malformed("a list in the answer is too long")
         return [_plain(value, depth + 1) for value in data]
     if isinstance(data, str):
-        return data[:MAX_TEXT]
+        return text(data)
     if data is None or isinstance(data, (bool, int, float)):
         return data
     raise Malformed("the answer holds a value JSON does not have")

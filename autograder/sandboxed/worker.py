@@ -23,6 +23,7 @@ import os
 import resource
 import signal
 import socket
+import stat
 import struct
 import sys
 import tempfile
@@ -33,8 +34,8 @@ import torch  # noqa: F401  (the point of a warm worker: every child starts with
 
 from . import wire
 from .loader import SubmissionError, load
-from .probes import failure, observe
-from .wire import ErrorKind
+from .channel import ErrorKind, Lines, failure
+from .probes import observe
 
 ZYGOTE = None  # set in main()
 OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
@@ -68,12 +69,17 @@ def main():
     os.dup2(devnull, 2)  # the grader stops reading stderr once the worker is ready
     for line in requests:
         response = grade(json.loads(line))
+        clean = True
         if own_namespace:
             ZYGOTE.kill_strays()
             _reap_orphans()
-            _empty_scratch()
+            clean = _empty_scratch()
+        if not clean:  # something the submission left could not be removed: a fresh worker, fresh scratch space
+            response["retire"] = True
         channel.write(json.dumps(response) + "\n")
         channel.flush()
+        if not clean:
+            return
 
 
 class ZygoteGone(Exception):
@@ -243,7 +249,7 @@ def _run_child(request, probes, start, output):
         os.close(write_end), os.close(out_write)
     drain = threading.Thread(target=_drain, args=(out_read, output), daemon=True)
     drain.start()
-    lines = wire.Lines(read_end, LINE_LIMIT)
+    lines = Lines(read_end, LINE_LIMIT)
     loaded, results, stop = {}, [], None
     try:
         first = lines.next(request["load_timeout"])
@@ -403,36 +409,55 @@ def _reap_orphans():
 
 
 def _empty_scratch():
-    """The next submission starts with empty scratch space: nothing planted there survives. Read-only
-    mounts below it (an interpreter that lives under /tmp) are left alone, and never walked."""
+    """Empty the scratch space for the next submission; whether it is empty now (but for mounts below it).
+
+    Read-only mounts below it (an interpreter that lives under /tmp) are left alone, and never walked.
+    Paths are never built: every name is removed relative to its open folder, so a tree deeper than
+    PATH_MAX goes too. What still cannot go (a tree deeper than REMOVE_DEPTH) makes the worker retire."""
+    clean = True
     for folder in SCRATCH:
-        if os.path.isdir(folder):
-            for entry in os.listdir(folder):
-                _remove(os.path.join(folder, entry))
+        if not os.path.isdir(folder):
+            continue
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for entry in os.listdir(fd):
+                _remove_at(fd, entry)
+            clean &= all(_mounted_at(fd, entry) for entry in os.listdir(fd))
+        finally:
+            os.close(fd)
+    return clean
 
 
-def _remove(path):
-    """Remove path and what it holds, but no mount point and nothing below one; a folder the submission
-    made unreadable is opened again first (it ran as this same user)."""
-    if os.path.ismount(path):
-        return
-    if os.path.isdir(path) and not os.path.islink(path):
+REMOVE_DEPTH = 200  # folders open at once while removing a tree; deeper ones retire the worker instead
+
+
+def _remove_at(parent, name, depth=0):
+    """Remove name (in the open folder parent) and what it holds, but no mount point and nothing below one;
+    a folder the submission made unreadable is opened again first (it ran as this same user)."""
+    try:
+        if not stat.S_ISDIR(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+            os.unlink(name, dir_fd=parent)
+            return
+        if _mounted_at(parent, name) or depth >= REMOVE_DEPTH:
+            return
+        os.chmod(name, 0o700, dir_fd=parent)
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
         try:
-            os.chmod(path, 0o700)
-            entries = os.listdir(path)
-        except OSError:
-            entries = []
-        for entry in entries:
-            _remove(os.path.join(path, entry))
-        try:
-            os.rmdir(path)
-        except OSError:
-            pass
-    else:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+            for entry in os.listdir(fd):
+                _remove_at(fd, entry, depth + 1)
+        finally:
+            os.close(fd)
+        os.rmdir(name, dir_fd=parent)
+    except OSError:
+        pass
+
+
+def _mounted_at(parent, name):
+    """Whether name, in the open folder parent, is a mount point (another file system than its folder's)."""
+    try:
+        return os.stat(name, dir_fd=parent, follow_symlinks=False).st_dev != os.fstat(parent).st_dev
+    except OSError:
+        return False
 
 
 if __name__ == "__main__":
