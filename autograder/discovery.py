@@ -50,6 +50,8 @@ def discover(paths, exercise=None):
     where it names no student) has one file per exercise graded: the shallowest, a notebook before a
     .py file; the others are passed over, so that no exercise counts twice.
     """
+    if exercise is not None:
+        known_exercise(exercise)
     targets, skipped = [], []
     for path in map(Path, paths):
         if path.is_symlink() and not path.is_dir():

@@ -14,7 +14,7 @@ import warnings
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from .sandboxed.probes import observer
-from .sandboxed.wire import ErrorKind
+from .sandboxed.channel import ErrorKind
 from .selfcheck import check_namespace, part_points
 
 

@@ -9,11 +9,11 @@ Prints medians, minima and maxima as a Markdown table, and the ratios to import 
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from check_speed import timed  # the same stopwatch: a subprocess run as a user runs it
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ROOT / "samples" / "submitted" / "ada" / "attention"
@@ -29,16 +29,6 @@ def commands(out):
     }
 
 
-def timed(command):
-    environment = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
-    start = time.perf_counter()
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment)
-    elapsed = time.perf_counter() - start
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout}{completed.stderr}")
-    return elapsed
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -47,10 +37,10 @@ def main():
         named = commands(Path(out))
         times = {name: [] for name in named}
         for name, command in named.items():  # warm the file cache once
-            timed(command)
+            timed(command, ROOT)
         for _ in range(args.runs):
             for name, command in named.items():
-                times[name].append(timed(command))
+                times[name].append(timed(command, ROOT))
     floor = statistics.median(times["python -c 'import torch'"])
     print(f"{args.runs} runs each, interleaved, {os.cpu_count()} cores\n")
     print("| command | median | min | max | median / import torch |")

@@ -8,7 +8,7 @@ from autograder.instructor import mistakes, reference
 from autograder.instructor.grading import run_checks
 from autograder.instructor.settings import KitSettings
 from autograder.sandboxed.probes import observer as in_process
-from autograder.sandboxed.wire import ErrorKind
+from autograder.sandboxed.channel import ErrorKind
 from helpers import (EXERCISES, FIRST, ROOT, grade_file, grade_variant, notebook_answers, source, write_module,
                      write_notebook)
 

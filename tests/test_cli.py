@@ -62,8 +62,10 @@ def test_check_exit_codes(kit, tmp_path):
     refused = kit("check", unknown)
     assert refused.returncode == 2 and "cannot tell which exercise attention_homework.py is" in refused.stderr
     assert kit("check", unknown, "--exercise", FIRST.id).returncode == 0
-    wrong = kit("check", unknown, "--exercise", "attention_homework")
-    assert wrong.returncode == 2 and "unknown exercise 'attention_homework'; choose one of" in wrong.stderr
+    for verb in ("check", "grade"):
+        wrong = kit(verb, unknown, "--exercise", "attention_homework")
+        assert wrong.returncode == 2 and "unknown exercise 'attention_homework'; choose one of" in wrong.stderr, verb
+        assert "Traceback" not in wrong.stderr
 
 
 def test_a_missing_path_is_named(kit, tmp_path):

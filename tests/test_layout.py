@@ -161,3 +161,15 @@ def test_every_test_states_its_question():
                 if "?" not in (ast.get_docstring(node) or ""):
                     silent.append(f"{path.relative_to(ROOT)}::{node.name}")
     assert silent == []
+
+
+def test_the_student_kit_knows_the_instructors_verbs_by_name():
+    """Are the verbs the student kit answers "for instructors" exactly the verbs instructor/cli.py adds?"""
+    import argparse
+
+    from autograder import __main__ as command_line
+    from autograder.instructor import cli
+
+    verbs = argparse.ArgumentParser().add_subparsers()
+    cli.add_verbs(verbs)
+    assert set(verbs.choices) == set(command_line.INSTRUCTOR_VERBS)

@@ -5,7 +5,7 @@ import torch
 
 from ..checks import Against, Check
 from ..compare import PRINTED, mismatch, shape_text
-from ..sandboxed.wire import ErrorKind
+from ..sandboxed.channel import ErrorKind
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
 

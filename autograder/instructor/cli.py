@@ -3,11 +3,8 @@
 __main__.py imports this module, and nothing else of instructor/, to add these verbs; the student kit
 has no instructor/ folder, and there the verbs say they are for instructors.
 """
-import math
 import signal
 import sys
-
-SUBMISSIONS_PER_WORKER = 16
 
 
 def add_verbs(verbs):
@@ -38,9 +35,7 @@ def add_verbs(verbs):
 
 def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None):
     """(settings, what discovery found, workers starting in the background), before the grader imports torch:
-    the workers boot theirs meanwhile, so the first grade waits for about one import of torch, not two.
-    A worker costs an import of torch on a core of its own (1.5 to 2.5 s here) and grades a notebook in 40 to
-    150 ms, so another worker pays for itself only past about SUBMISSIONS_PER_WORKER submissions."""
+    the workers boot theirs meanwhile, so the first grade waits for about one import of torch, not two."""
     from ..discovery import discover
     from .sandbox import WorkerPool
     from .settings import load
@@ -49,8 +44,8 @@ def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None):
     if timeout is not None:  # flags given on the command line win over the config file
         settings.probe_timeout = timeout
     found = discover(paths, exercise)
-    size = min(jobs or settings.jobs, math.ceil(len(found[0]) / SUBMISSIONS_PER_WORKER))
-    pool = WorkerPool.for_settings(settings, jobs=size, isolate=isolate, wait=False) if size else None
+    targets = found[0]
+    pool = WorkerPool.for_settings(settings, len(targets), jobs=jobs, isolate=isolate, wait=False) if targets else None
     return settings, found, pool
 
 

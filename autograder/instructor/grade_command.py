@@ -35,25 +35,19 @@ class Progress:
             self.stream.write("\n")
 
 
-def main(*, paths, exercise=None, json_out=None, jobs=None, timeout=None, seed=None, summary_only=False, out=None,
+def main(*, paths, exercise=None, json_out=None, jobs=None, seed=None, summary_only=False, out=None,
          settings=None, isolate=None, found=None, pool=None):
     """Grade every submission under paths; print a table each (or only the summary); write the JSON contract
     to json_out and every instructor output (gradebook, feedback, class report) into the folder out.
     found: what discovery.discover already returned for paths, when the caller looked first; pool: workers
-    already starting (grading.start_pool), which this closes."""
-    try:
-        targets, skipped = found or discover(paths, exercise)
-        for file, why in skipped:
-            print(f"skipped {file}: {why}", file=sys.stderr)
-        if not targets:
-            raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
-    except BaseException:
-        if pool is not None:
-            pool.close()
-        raise
+    already starting (WorkerPool(..., wait=False)), which grading closes and so must its caller, for what
+    stops before grading starts."""
+    targets, skipped = found or discover(paths, exercise)
+    for file, why in skipped:
+        print(f"skipped {file}: {why}", file=sys.stderr)
+    if not targets:
+        raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
     settings = settings or load_settings()
-    if timeout is not None:  # flags given on the command line win over the config file
-        settings.probe_timeout = timeout
     progress = Progress(len(targets))
 
     def started(pool):

@@ -36,7 +36,7 @@ def grade(target, pool, settings, *, seed=None):
 def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=None, started=None, pool=None):
     """Reports of every target, in order, graded jobs at a time in warm workers (pool's, when one is given,
     which this closes). done(report) is called as each finishes; started(pool) once the workers are up."""
-    pool = pool or WorkerPool.for_settings(settings, jobs=jobs, isolate=isolate)
+    pool = pool or WorkerPool.for_settings(settings, len(targets), jobs=jobs, isolate=isolate)
     with pool, ThreadPoolExecutor(max_workers=len(pool.workers)) as threads:
         pool.ready()
         if started:
@@ -44,6 +44,8 @@ def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=Non
 
         def one(target):
             report = grade(target, pool, settings, seed=seed)
-            return done(report) or report if done else report
+            if done:
+                done(report)
+            return report
 
         return list(threads.map(one, targets))

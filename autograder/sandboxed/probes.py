@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .channel import ErrorKind, failure  # noqa: F401  (failure: the worker's, re-exported)
+from .channel import ErrorKind
 from .wire import _DTYPES
 
 
