@@ -1,24 +1,49 @@
 """The attention-weights heatmap the notebooks draw."""
 
 
-def show_weights(weights, queries, keys, title="attention weights", ax=None):
-    """Heatmap of a (n_q, n_k) weight matrix, one row per query, each cell labelled with its weight."""
-    import matplotlib.pyplot as plt
+def show_weights(weights, queries, keys, title="attention weights", ax=None, mask=None, numbers=True):
+    """Heatmap of a (n_q, n_k) weight matrix, one row per query, with a colorbar.
 
-    weights = weights.detach().cpu().float()
+    `mask` (bool, True = blocked, broadcastable to the weights) greys out and hatches the blocked
+    cells, so a key that could not be seen is never mistaken for one that was seen and given
+    (nearly) zero weight. `numbers` writes each visible cell's weight into it.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import torch
+
+    weights = weights.detach().cpu().double()
+    blocked = torch.zeros(weights.shape, dtype=torch.bool)
+    if mask is not None:
+        blocked = torch.as_tensor(mask).detach().cpu().bool().broadcast_to(weights.shape)
     if ax is None:
-        _, ax = plt.subplots(figsize=(1 + 0.75 * len(keys), 0.8 + 0.6 * len(queries)))
-    ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=1.0)
+        _, ax = plt.subplots(figsize=(1.6 + 0.7 * len(keys), 0.9 + 0.55 * len(queries)))
+    shown = np.ma.masked_array(weights.numpy(), mask=blocked.numpy())
+    colours = plt.get_cmap("Blues").copy()
+    colours.set_bad("#d9d9d9")  # blocked cells: grey, and hatched below
+    image = ax.imshow(shown, cmap=colours, vmin=0.0, vmax=1.0)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    for row, col in zip(*np.nonzero(blocked.numpy())):
+        ax.add_patch(plt.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, hatch="///",
+                                   edgecolor="#8c8c8c", linewidth=0))
     ax.set_xticks(range(len(keys)), keys, rotation=45, ha="right")
     ax.set_yticks(range(len(queries)), queries)
     ax.set_xlabel("key (attended to)")
     ax.set_ylabel("query (attending)")
-    ax.set_title(title)
-    for (row, col), value in ((index, weights[index].item()) for index in _cells(weights.shape)):
-        ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                color="white" if value > 0.6 else "black")
+    ax.set_title(title + ("\n(hatched: masked)" if mask is not None else ""))
+    if numbers:
+        for row in range(weights.shape[0]):
+            for col in range(weights.shape[1]):
+                if not blocked[row, col]:
+                    value = weights[row, col].item()
+                    ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if value > 0.6 else "black")
     return ax
 
 
-def _cells(shape):
-    return ((row, col) for row in range(shape[0]) for col in range(shape[1]))
+def entropy(weights):
+    """Mean entropy, in nats, of the rows of a weight matrix (0 = one key takes all the weight)."""
+    import torch
+
+    weights = weights.detach().double()
+    return -(weights * weights.clamp_min(1e-300).log()).sum(dim=-1).mean().item()
