@@ -1,4 +1,6 @@
 """Do the notebooks run in real kernels as a student and nbgrader run them?"""
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -18,9 +20,30 @@ SOURCE = sorted((ROOT / "source" / "attention").glob("*.ipynb"))
 RELEASE = sorted((ROOT / "release" / "attention").glob("*.ipynb"))
 
 
-def execute(path, **environment):
+# Appended to a source notebook: for every tensor the notebook names learned_*, the mean entropy of its
+# weight rows as a fraction of a uniform row's over the same visible (non-zero) keys. Untrained heads
+# sit near 1; a head that learned a lookup sits near 0.
+LEARNED = """
+import json as _json
+_learned = {}
+for _name, _value in list(globals().items()):
+    if _name.startswith("learned_") and isinstance(_value, torch.Tensor):
+        _rows = _value.detach().double().reshape(-1, _value.shape[-1])
+        _rows = _rows[(_rows > 0).sum(dim=-1) > 1]  # a row with one visible key is trivially sharp
+        _entropy = -(_rows * _rows.clamp_min(1e-300).log()).sum(dim=-1)
+        _uniform = (_rows > 0).sum(dim=-1).double().log()
+        _learned[_name] = (_entropy.mean() / _uniform.mean()).item()
+print("LEARNED" + _json.dumps(_learned))
+"""
+FIGURE_CALLS = ("show_weights(", "plt.subplots(")
+SHARP = 0.25  # of uniform; trained heads here reach about 0.01, random projections about 0.9
+
+
+def execute(path, append=None, **environment):
     """Run a notebook top to bottom in a fresh python3 kernel; returns (notebook, error or None)."""
     notebook = nbformat.read(path, as_version=4)
+    if append:
+        notebook.cells.append(nbformat.v4.new_code_cell(append))
     client = NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     previous = {key: os.environ.get(key) for key in environment}
@@ -38,6 +61,12 @@ def execute(path, **environment):
                 os.environ[key] = value
 
 
+@functools.cache
+def executed_source(path):
+    """A source notebook run once as nbgrader runs it, with LEARNED appended; shared by the tests below."""
+    return execute(path, append=LEARNED, NBGRADER_EXECUTION="autograde")
+
+
 def outputs(cell, kind):
     return [output for output in cell.get("outputs", []) if output.output_type == kind]
 
@@ -45,7 +74,7 @@ def outputs(cell, kind):
 @pytest.mark.parametrize("path", SOURCE, ids=lambda path: path.name)
 def test_source_notebook_runs_and_every_test_cell_earns_its_points(path):
     """Does each source notebook run top to bottom, every test cell passing and scoring its full points?"""
-    notebook, error = execute(path, NBGRADER_EXECUTION="autograde")
+    notebook, error = executed_source(path)
     assert error is None, error
     graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
     for cell in graded:
@@ -56,6 +85,23 @@ def test_source_notebook_runs_and_every_test_cell_earns_its_points(path):
         assert "<table>" in html and "<script" not in html and " id=" not in html
     pictures = [o for cell in notebook.cells for o in outputs(cell, "display_data") if "image/png" in o.get("data", {})]
     assert pictures, "each notebook draws at least one attention heatmap"
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and any(call in cell.source for call in FIGURE_CALLS):
+            drawn = [o for o in outputs(cell, "display_data") if "image/png" in o.get("data", {})]
+            assert drawn, f"cell {index} draws a figure, but none was shown"
+
+
+@pytest.mark.parametrize("path", SOURCE, ids=lambda path: path.name)
+def test_trained_heads_show_a_pattern_not_a_blur(path):
+    """Does every weight matrix a notebook presents as learned (learned_*) put its weight on few keys, far from
+    uniform, as the heatmap beside it claims?"""
+    notebook, error = executed_source(path)
+    assert error is None, error
+    printed = "".join(o.text for o in outputs(notebook.cells[-1], "stream"))
+    learned = json.loads(printed.split("LEARNED", 1)[1])
+    assert learned, "each notebook trains a head and shows what it learned"
+    for name, fraction in learned.items():
+        assert fraction < SHARP, f"{name}: mean entropy {fraction:.2f} of uniform, a blur rather than a pattern"
 
 
 @pytest.mark.parametrize("path", RELEASE, ids=lambda path: path.name)

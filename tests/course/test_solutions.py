@@ -1,6 +1,9 @@
 """Does the reference reproduce the published numbers and agree with PyTorch's own attention?"""
 import math
+import re
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
@@ -36,7 +39,29 @@ PUBLISHED = {
         [[-0.4519, 0.2216, 0.4772, 0.1063], [-0.5299, -0.1081, 0.5077, 0.3493]]),
     "MultiHeadAttention, LLMs from Scratch": (123, lambda: MultiHeadAttention(3, 2, 6, 0.0, num_heads=2)(BATCH)[0, [0, 5]],
                                               [[0.3190, 0.4858], [0.2575, 0.4028]]),
+    "SelfAttention_v1 (rand matrices), LLMs from Scratch": (123, lambda: _v1_in_linear_layers()(SENTENCE)[:1],
+                                                             [[0.2996, 0.8053]]),
+    "causal weights of SelfAttention_v2, LLMs from Scratch": (789, lambda: _weights(SelfAttention(3, 2), SENTENCE,
+                                                                                    causal_mask(6))[:2, :2],
+                                                              [[1.0, 0.0], [0.5517, 0.4483]]),
+    "two unmasked heads, Attention in Transformers": (
+        42, lambda: torch.cat([head(ENCODINGS) for head in [SelfAttention(2, 2), SelfAttention(2, 2)]], dim=-1)[:1],
+        [[1.0100, 1.0641, -0.7081, -0.8268]]),
 }
+
+
+def _v1_in_linear_layers():
+    """The book's nn.Parameter(torch.rand(d_in, d_out)) matrices, moved into nn.Linear's (d_out, d_in) layout."""
+    matrices = [torch.rand(3, 2) for _ in range(3)]
+    attention = SelfAttention(3, 2)
+    for layer, matrix in zip((attention.W_query, attention.W_key, attention.W_value), matrices):
+        layer.weight.copy_(matrix.T)
+    return attention
+
+
+def _weights(attention, x, mask):
+    projected = attention.W_query(x), attention.W_key(x), attention.W_value(x)
+    return scaled_dot_product_attention(*projected, mask=mask)[1]
 
 
 @pytest.mark.parametrize("name", PUBLISHED)
@@ -46,6 +71,20 @@ def test_published_numbers(name):
     torch.manual_seed(seed)
     with torch.no_grad():
         torch.testing.assert_close(run(), torch.tensor(printed), **PRINTED)
+
+
+def test_every_number_the_notebooks_quote_is_asserted_here():
+    """Is every four-decimal number a source notebook's prose quotes one that PUBLISHED reproduces?"""
+    asserted = {f"{value:.4f}" for _, _, printed in PUBLISHED.values() for row in printed for value in row}
+    quoted = {}
+    for path in sorted((Path(__file__).resolve().parents[2] / "source").rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                for number in re.findall(r"-?\d+\.\d{4}\b", cell.source):
+                    quoted.setdefault(number, path.name)
+    assert len(quoted) >= 20, "the notebooks quote the courses' printed numbers"
+    missing = {number: name for number, name in quoted.items() if number not in asserted}
+    assert not missing, f"quoted in the notebooks but reproduced by no test: {missing}"
 
 
 def test_gpt2_small_parameter_count():
