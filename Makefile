@@ -40,6 +40,7 @@ bench: setup
 	$(PYTHON) benchmarks/check_speed.py
 	$(PYTHON) benchmarks/first_answer.py
 	$(PYTHON) benchmarks/grading_speed.py
+	$(PYTHON) benchmarks/notebooks.py
 
 clean:
 	rm -rf $(VENV) out gradebook.db *.egg-info

@@ -28,14 +28,14 @@ class MultiHeadAttentionWrapper(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Causal multi-head attention with split projections: (b, n, d_in) -> (b, n, d_out)."""
+    """Causal multi-head attention with split projections: (..., n, d_in) -> (..., n, d_out)."""
 
     def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
         super().__init__()
         # YOUR CODE HERE
         raise NotImplementedError()
 
-    def forward(self, x):
-        """(b, n, d_in) -> (b, n, d_out)."""
+    def forward(self, x, padding_mask=None):
+        """(..., n, d_in), padding_mask (..., n) with True at padding -> (..., n, d_out)."""
         # YOUR CODE HERE
         raise NotImplementedError()

@@ -32,7 +32,7 @@ class MultiHeadAttentionWrapper(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Causal multi-head attention with split projections: (b, n, d_in) -> (b, n, d_out)."""
+    """Causal multi-head attention with split projections: (..., n, d_in) -> (..., n, d_out)."""
 
     def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
         super().__init__()
@@ -53,9 +53,12 @@ class MultiHeadAttention(nn.Module):
         self.register_buffer("mask", mask)
         ### END SOLUTION
 
-    def forward(self, x):
-        """(b, n, d_in) -> (b, n, d_out)."""
+    def forward(self, x, padding_mask=None):
+        """(..., n, d_in), padding_mask (..., n) with True at padding -> (..., n, d_out)."""
         ### BEGIN SOLUTION
+        if x.dim() == 2:  # one unbatched sequence: run it as a batch of one
+            padding = None if padding_mask is None else padding_mask.unsqueeze(0)
+            return self.forward(x.unsqueeze(0), padding).squeeze(0)
         b, n, _ = x.shape
         h, hd = self.num_heads, self.head_dim
         context_length = self.mask.shape[-1]
@@ -65,9 +68,16 @@ class MultiHeadAttention(nn.Module):
         keys = self.W_key(x).view(b, n, h, hd).transpose(1, 2)  # (b, h, n, hd)
         values = self.W_value(x).view(b, n, h, hd).transpose(1, 2)  # (b, h, n, hd)
 
+        blocked = self.mask[:n, :n]  # (n, n)
+        if padding_mask is not None:
+            # a padding token is blocked as a key, for every head and every query
+            blocked = blocked | padding_mask[:, None, None, :]  # (b, 1, n, n)
         scores = queries @ keys.transpose(-2, -1) / math.sqrt(hd)  # (b, h, n, n)
-        scores = scores.masked_fill(self.mask[:n, :n], float("-inf"))
-        weights = self.dropout(torch.softmax(scores, dim=-1))
+        scores = scores.masked_fill(blocked, float("-inf"))
+        weights = torch.softmax(scores, dim=-1)
+        # a row with every key blocked is NaN: zeros instead, as in notebook 2
+        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)
+        weights = self.dropout(weights)  # drops attention links, in training mode only
         context = (weights @ values).transpose(1, 2)  # (b, n, h, hd)
         context = context.reshape(b, n, h * hd)  # (b, n, d_out): heads side by side
         return self.out_proj(context)

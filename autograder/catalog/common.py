@@ -212,3 +212,27 @@ def fixture_check(exercise, part, name, probes, output_names, *, title, points, 
                  probes, matches_expected(*output_names, ungraded=ungraded), against=Against.FIXTURE)
 
 
+def fully_blocked_rows(probe):
+    """(..., n, 1) bool: the queries that may see no key at all (every token up to them is padding).
+
+    What such a row holds is the implementation's choice, as long as it is finite (see padding_changes_nothing):
+    it is never compared with the reference.
+    """
+    padding = probe.get("kwargs", {}).get("padding_mask")
+    n = probe["args"][0].shape[-2]
+    if padding is None:
+        return torch.zeros(n, 1, dtype=torch.bool)
+    return (padding.long().cumsum(dim=-1) == torch.arange(1, n + 1)).unsqueeze(-1)
+
+
+def padding_changes_nothing(probes, observed, expected):
+    """Pairs of probes: padded input, then the same with the padding tokens' contents changed. The real tokens'
+    outputs must be finite (a query that sees no key leaves no NaN for the next layer) and unchanged."""
+    for index in range(0, len(probes), 2):
+        keep = ~probes[index]["kwargs"]["padding_mask"]
+        for probe, got in zip(probes[index:index + 2], observed[index:index + 2]):
+            output = got["outputs"][0]
+            if output.shape[:-1] == keep.shape and not output[keep].isfinite().all():
+                return (f"{probe['label']}: the output at real tokens holds NaN or infinity; a query that sees "
+                        "no key must not leave NaN behind for the next layer")
+    return unchanged_where("output", lambda probe: ~probe["kwargs"]["padding_mask"])(probes, observed, expected)

@@ -28,8 +28,12 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1).bool())
 
-    def forward(self, x):
-        split = lambda t: t.unflatten(-1, (self.num_heads, -1)).permute(0, 2, 1, 3)  # (b, h, n, hd)
+    def forward(self, x, padding_mask=None):
+        n = x.shape[-2]
+        split = lambda t: t.unflatten(-1, (self.num_heads, -1)).transpose(-3, -2)  # (..., h, n, hd)
+        may_attend = ~self.mask[:n, :n]
+        if padding_mask is not None:
+            may_attend = may_attend & ~padding_mask.unsqueeze(-2).unsqueeze(-3)  # (..., 1, n, n)
         context = F.scaled_dot_product_attention(split(self.W_query(x)), split(self.W_key(x)), split(self.W_value(x)),
-                                                 is_causal=True, dropout_p=self.dropout.p if self.training else 0.0)
-        return self.out_proj(context.permute(0, 2, 1, 3).flatten(-2))
+                                                 attn_mask=may_attend, dropout_p=self.dropout.p if self.training else 0.0)
+        return self.out_proj(context.transpose(-3, -2).flatten(-2))

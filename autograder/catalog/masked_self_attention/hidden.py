@@ -1,7 +1,7 @@
 """Hidden checks of masked_self_attention: fresh inputs, compared with the reference. Never shipped to students."""
-from ..common import between, matches_expected
+from ..common import between, fully_blocked_rows, matches_expected
 from ...instructor.hidden import hidden_check
-from .public import (EXERCISE, HEAD, HEAD_VALUES, MASK, fully_blocked_rows, head_probe,
+from .public import (EXERCISE, HEAD, HEAD_VALUES, MASK, head_probe,
                                              head_random)
 from ...checks import Against, Check
 

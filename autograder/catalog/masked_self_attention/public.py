@@ -4,8 +4,8 @@ import torch
 from ...checks import Check
 from ...compare import mismatch
 from . import EXERCISE as DECLARED
-from ..common import (between, forward_probe, has_shapes, layers_are, left_padding, fixture_check,
-                     projection_state, projections_of, raises, randn, unchanged_where)
+from ..common import (between, forward_probe, fully_blocked_rows, has_shapes, layers_are, left_padding, fixture_check,
+                     padding_changes_nothing, projection_state, projections_of, raises, randn, unchanged_where)
 
 EXERCISE = DECLARED.id
 HEAD_VALUES = "output equals the reference with the same weights, with and without padding"
@@ -81,19 +81,6 @@ def causality_probes(generator):
             for inputs, label in ((x, "x (2, 6, 4)"), (altered, "x with tokens 3 to 5 changed"))]
 
 
-def fully_blocked_rows(probe):
-    """(..., n, 1) bool: the queries that may see no key at all (every token up to them is padding).
-
-    What such a row holds is the implementation's choice, as long as it is finite (see `padding`):
-    it is never compared with the reference.
-    """
-    padding = probe.get("kwargs", {}).get("padding_mask")
-    n = probe["args"][0].shape[-2]
-    if padding is None:
-        return torch.zeros(n, 1, dtype=torch.bool)
-    return (padding.long().cumsum(dim=-1) == torch.arange(1, n + 1)).unsqueeze(-1)
-
-
 def padding_probes(generator):
     """Pairs: x with left padding, then the same with the padding tokens' contents changed.
 
@@ -114,17 +101,6 @@ def padding_probes(generator):
             probes.append(forward_probe(HEAD, head_init(d_in, 3, 6), [inputs], kwargs={"padding_mask": mask},
                                         state=state, dtype="float64", label=label, repeat=layers))
     return probes
-
-
-def judge_padding(probes, observed, expected):
-    for index in range(0, len(probes), 2):
-        keep = ~probes[index]["kwargs"]["padding_mask"]
-        for probe, got in zip(probes[index:index + 2], observed[index:index + 2]):
-            output = got["outputs"][0]
-            if output.shape[:-1] == keep.shape and not output[keep].isfinite().all():
-                return (f"{probe['label']}: the output at real tokens holds NaN or infinity; a query that sees "
-                        "no key must not leave NaN behind for the next layer")
-    return unchanged_where("output", lambda probe: ~probe["kwargs"]["padding_mask"])(probes, observed, expected)
 
 
 DROPOUT_VALUE = torch.tensor([1.0, -2.0, 3.0, 0.5], dtype=torch.float64)
@@ -174,7 +150,7 @@ CHECKS = [
     Check(f"{EXERCISE}.causality", HEAD, 1.0, "changing a later token never changes an earlier output",
           causality_probes, unchanged_where("output", lambda probe: (slice(None), slice(0, 3)))),
     Check(f"{EXERCISE}.padding", HEAD, 1.0, "changing a padding token changes no other token's output, "
-          "even through two stacked layers", padding_probes, judge_padding),
+          "even through two stacked layers", padding_probes, padding_changes_nothing),
     Check(f"{EXERCISE}.too_long", HEAD, 1.0, "a sequence longer than context_length raises ValueError",
           too_long_probes, raises("ValueError"), judges_errors=True),
     Check(f"{EXERCISE}.dropout", HEAD, 1.0, "in training mode dropout drops attention weights, not output features",

@@ -7,7 +7,8 @@ from ...instructor.mistakes import mistake
 
 MHA_SCORES = "scores = queries @ keys.transpose(-2, -1) / math.sqrt(hd)"
 FILL = 'scores = scores.masked_fill(mask, float("-inf"))'
-MHA_FILL = 'scores = scores.masked_fill(self.mask[:n, :n], float("-inf"))'
+MHA_FILL = 'scores = scores.masked_fill(blocked, float("-inf"))'
+MHA_DROPOUT = "weights = self.dropout(weights)  # drops attention links, in training mode only"
 
 MISTAKES = [
     mistake("wrapper_wrong_axis", "the heads are concatenated along the wrong axis: use dim=-1, the features",
@@ -24,10 +25,9 @@ MISTAKES = [
         "return self.dropout(torch.cat([head(x) for head in self.heads], dim=-1))")),
     mistake("mha_dropout_on_context", "dropout acts on the context the heads return; apply it to the attention "
         "weights, after the softmax and before multiplying by the values",
-        ("weights = self.dropout(torch.softmax(scores, dim=-1))", "weights = torch.softmax(scores, dim=-1)"),
-        ("return self.out_proj(context)", "return self.out_proj(self.dropout(context))")),
+        (MHA_DROPOUT, "pass"), ("return self.out_proj(context)", "return self.out_proj(self.dropout(context))")),
     mistake("mha_no_dropout", "no attention weight is dropped in training mode: apply self.dropout to the weights "
-        "after the softmax", ("weights = self.dropout(torch.softmax(scores, dim=-1))", "weights = torch.softmax(scores, dim=-1)")),
+        "after the softmax", (MHA_DROPOUT, "pass")),
     mistake("mha_no_out_proj", "the output projection is missing: finish with self.out_proj(context)",
         ("return self.out_proj(context)", "return context")),
     mistake("mha_merge_without_transpose", "the heads are merged without transposing back: "
@@ -43,15 +43,24 @@ MISTAKES = [
         (MHA_SCORES, "scores = queries @ keys.transpose(-2, -1) * math.sqrt(hd)")),
     mistake("mha_sdpa_mask_not_inverted", "F.scaled_dot_product_attention reads a bool attn_mask as True = may "
         "attend, the opposite of this kit's mask: pass ~mask (or is_causal=True); as it is, each token sees only "
-        "the tokens after it", (MHA_FILL, 'scores = scores.masked_fill(~self.mask[:n, :n], float("-inf"))'),
-        ("weights = self.dropout(torch.softmax(scores, dim=-1))",
-        "weights = self.dropout(torch.softmax(scores, dim=-1).nan_to_num(0.0))")),
+        "the tokens after it", (MHA_FILL, 'scores = scores.masked_fill(~blocked, float("-inf"))'),
+        ("weights = torch.softmax(scores, dim=-1)", "weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)")),
     mistake("mha_view_without_contiguous", "view() cannot merge the heads of a transposed tensor: call "
         ".contiguous() before .view(), or use .reshape()",
         ("context = context.reshape(b, n, h * hd)", "context = context.view(b, n, h * hd)")),
     mistake("mha_unscaled", "your scores look unscaled: divide by √head_dim before the softmax",
         (MHA_SCORES, "scores = queries @ keys.transpose(-2, -1)")),
-    mistake("mha_no_mask", "the causal mask is missing: fill self.mask[:n, :n] with -inf before the softmax", (MHA_FILL, "pass")),
+    mistake("mha_no_mask", "the causal mask is missing: fill self.mask[:n, :n] with -inf before the softmax",
+        ("blocked = self.mask[:n, :n]  # (n, n)", "blocked = torch.zeros(n, n, dtype=torch.bool)")),
     mistake("mha_no_divisibility_check", "no ValueError when d_out is not divisible by num_heads",
         ('raise ValueError(f"d_out ({d_out}) must be divisible by num_heads ({num_heads})")', "pass")),
+    mistake("mha_padding_on_queries", "you block padding tokens as queries (rows); block them as keys (columns), "
+        "for every head: padding_mask[:, None, None, :]",
+        ("padding_mask[:, None, None, :]", "padding_mask[:, None, :, None]")),
+    mistake("mha_padding_ignored", "the padding mask is ignored: combine it with the causal mask",
+        ("blocked = blocked | padding_mask[:, None, None, :]  # (b, 1, n, n)", "pass")),
+    mistake("mha_fully_blocked_nan", "a query that can see no key (a padding token before the first real one) gets "
+        "NaN from a softmax over nothing but -inf, and the next layer spreads it to every token (0 × NaN = NaN): "
+        "give rows whose keys are all blocked zero weights",
+        ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")),
 ]

@@ -8,8 +8,9 @@ import torch
 from ...checks import Check
 from ...compare import mismatch, shape_text
 from . import EXERCISE as DECLARED
-from ..common import (between, forward_probe, has_shapes, layers_are, linear_state, fixture_check, projection_state,
-                     projections_of, raises, randn, unchanged_where)
+from ..common import (between, forward_probe, has_shapes, layers_are, linear_state,
+                     fixture_check, padding_changes_nothing, projection_state, projections_of, raises, randn,
+                     unchanged_where)
 
 EXERCISE = DECLARED.id
 MHA_VALUES = "output equals the reference with the same weights"
@@ -207,6 +208,35 @@ def mha_causality_probes(generator):
     return [original, dict(original, args=[x], label="x with tokens 3 to 5 changed")]
 
 
+def mha_padding_probes(generator):
+    """Pairs: left-padded x, then the same with the padding tokens' contents changed; batched, unbatched,
+    and two stacked layers (d_in = d_out), where a query that sees no key must not leave NaN behind."""
+    padding = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
+    probes = []
+    for lead, layers in (((2,), 1), ((), 1), ((2,), 2)):
+        d_in = 4 if layers == 1 else 6
+        state = projection_state(generator, d_in, d_in, 6, False) | linear_state(generator, "out_proj", 6, 6, True)
+        x = randn(generator, *lead, 6, d_in)
+        mask = padding if lead else padding[1]
+        altered = torch.where(mask.unsqueeze(-1), randn(generator, *x.shape), x)
+        stacked = " through two stacked layers" if layers == 2 else ""
+        for inputs, label in ((x, f"x {tuple(x.shape)} with left padding{stacked}"),
+                              (altered, f"the padding tokens changed{stacked}")):
+            probes.append(forward_probe(MHA, init(d_in, 6, 6, 0.0, 2), [inputs], kwargs={"padding_mask": mask},
+                                        state=state, dtype="float64", label=label, repeat=layers))
+    return probes
+
+
+def mha_masking_probes(generator):
+    return mha_causality_probes(generator) + mha_padding_probes(generator)
+
+
+def judge_mha_masking(probes, observed, expected):
+    """The causality pair first, then the padding pairs."""
+    return (unchanged_where("output", lambda probe: (slice(None), slice(0, 3)))(probes[:2], observed[:2], expected)
+            or padding_changes_nothing(probes[2:], observed[2:], expected))
+
+
 CHECKS = [
     Check(f"{EXERCISE}.wrapper_layers", WRAPPER, 1.0, "heads is a ModuleList of num_heads separate causal heads",
           wrapper_layers, judge_wrapper_layers),
@@ -221,8 +251,8 @@ CHECKS = [
           has_shapes("output", shapes=mha_shapes)),
     Check(f"{EXERCISE}.mha_dropout", MHA, 1.0, "in training mode dropout drops attention weights, not output features",
           mha_dropout_probes, judge_mha_dropout),
-    Check(f"{EXERCISE}.mha_causality", MHA, 1.0, "changing a later token never changes an earlier output",
-          mha_causality_probes, unchanged_where("output", lambda probe: (slice(None), slice(0, 3)))),
+    Check(f"{EXERCISE}.mha_causality", MHA, 1.0, "changing a later token or a padding token never changes another "
+          "token's output, batched or unbatched, even through two stacked layers", mha_masking_probes, judge_mha_masking),
     fixture_check(EXERCISE, MHA, "mha_values", mha_random, ("output",), title=MHA_VALUES, points=1.0),
 ]
 

@@ -11,6 +11,8 @@ Choices that differ from the kit's reference:
   over (layer, input) pairs; heads merged with `transpose(1, 2).contiguous().view(nbatches, -1, h * d_k)`;
 - the last attention weights are stored in `self.attn`; `scores.softmax(dim=-1)`; `del` of q, k, v.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; the padding is folded into the source's keep-mask, and its -1e9 fill leaves a fully blocked row finite.
 - the kit's class name and signature (d_in, d_out, context_length, dropout, num_heads, qkv_bias)
   and a single input x instead of (query, key, value, mask); the four `self.linears` become three
   clones W_query, W_key, W_value plus out_proj (a fourth clone only fits when d_in == d_out);
@@ -62,13 +64,17 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(p=dropout)
         self.register_buffer("mask", subsequent_mask(context_length))
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         query = key = value = x
         n = x.size(1)
         if n > self.mask.size(-1):
             raise ValueError(f"{n} tokens, but context_length is {self.mask.size(-1)}")
         mask = self.mask[:, :n, :n]
         mask = mask.unsqueeze(1)
+        if padding_mask is not None:
+            mask = mask & ~padding_mask[:, None, None, :]
         nbatches = query.size(0)
 
         query, key, value = [

@@ -14,6 +14,8 @@ Choices that differ from the kit's reference:
 - the attention is a separate module whose dropout acts on the weights and which keeps the last
   weights in `attention_weights`.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; valid_lens cannot express left padding, so DotProductAttention also fills padding keys with d2l's own -1e6 before its masked_softmax.
 - d2l's LazyLinear layers W_q, W_k, W_v, W_o become nn.Linear layers W_query, W_key, W_value and
   out_proj (the kit checks their shapes before any forward pass); out_proj always has a bias
   (d2l's W_o follows `bias`, False by default);
@@ -56,9 +58,11 @@ class DotProductAttention(nn.Module):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, queries, keys, values, valid_lens=None):
+    def forward(self, queries, keys, values, valid_lens=None, blocked=None):
         d = queries.shape[-1]
         scores = torch.bmm(queries, keys.transpose(1, 2)) / math.sqrt(d)
+        if blocked is not None:
+            scores = scores.masked_fill(blocked, -1e6)
         self.attention_weights = masked_softmax(scores, valid_lens)
         return torch.bmm(self.dropout(self.attention_weights), values)
 
@@ -78,7 +82,9 @@ class MultiHeadAttention(nn.Module):
         self.out_proj = nn.Linear(d_out, d_out)
         self.register_buffer("mask", torch.ones(context_length, context_length, dtype=torch.bool).triu(1))
 
-    def forward(self, X):
+    def forward(self, X, padding_mask=None):
+        if X.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(X.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         batch_size, num_steps, _ = X.shape
         if num_steps > self.mask.shape[-1]:
             raise ValueError(f"{num_steps} steps, but context_length is {self.mask.shape[-1]}")
@@ -90,7 +96,10 @@ class MultiHeadAttention(nn.Module):
 
         valid_lens = torch.repeat_interleave(dec_valid_lens, repeats=self.num_heads, dim=0)
 
-        output = self.attention(queries, keys, values, valid_lens)
+        blocked = None
+        if padding_mask is not None:
+            blocked = torch.repeat_interleave(padding_mask[:, None, :], repeats=self.num_heads, dim=0)
+        output = self.attention(queries, keys, values, valid_lens, blocked)
         output_concat = self.transpose_output(output)
         return self.out_proj(output_concat)
 

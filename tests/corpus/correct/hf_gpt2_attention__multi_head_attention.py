@@ -14,6 +14,8 @@ Choices that differ from the kit's reference:
 - a second buffer `masked_bias` (-1e4, unused), attributes embed_dim, split_size, scale_attn_weights;
 - a residual dropout (same rate) after the output projection.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; the padding is folded into the causal keep-mask, and the finfo.min fill leaves a fully blocked row finite.
 - the kit's class name and signature instead of a config; GPT-2's Conv1D c_attn (q, k, v together,
   then `.split`) becomes the nn.Linear layers W_query, W_key, W_value, and Conv1D c_proj becomes
   nn.Linear out_proj (Conv1D stores its weight transposed; the parameter count is the same);
@@ -59,7 +61,7 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.resid_dropout = nn.Dropout(dropout)
 
-    def _attn(self, query, key, value):
+    def _attn(self, query, key, value, padding_mask=None):
         attn_weights = torch.matmul(query, key.transpose(-1, -2))
 
         if self.scale_attn_weights:
@@ -69,6 +71,8 @@ class MultiHeadAttention(nn.Module):
 
         query_length, key_length = query.size(-2), key.size(-2)
         causal_mask = self.mask[:, :, key_length - query_length : key_length, :key_length]
+        if padding_mask is not None:
+            causal_mask = causal_mask & ~padding_mask[:, None, None, :]
         mask_value = torch.finfo(attn_weights.dtype).min
         mask_value = torch.full([], mask_value, dtype=attn_weights.dtype).to(attn_weights.device)
         attn_weights = torch.where(causal_mask, attn_weights.to(attn_weights.dtype), mask_value)
@@ -91,7 +95,9 @@ class MultiHeadAttention(nn.Module):
         new_shape = tensor.size()[:-2] + (num_heads * attn_head_size,)
         return tensor.view(new_shape)
 
-    def forward(self, hidden_states):
+    def forward(self, hidden_states, padding_mask=None):
+        if hidden_states.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(hidden_states.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         if hidden_states.size(-2) > self.mask.size(-1):
             raise ValueError(f"{hidden_states.size(-2)} positions, but at most {self.mask.size(-1)}")
         query = self.W_query(hidden_states)
@@ -102,7 +108,7 @@ class MultiHeadAttention(nn.Module):
         key = self._split_heads(key, self.num_heads, self.head_dim)
         value = self._split_heads(value, self.num_heads, self.head_dim)
 
-        attn_output, attn_weights = self._attn(query, key, value)
+        attn_output, attn_weights = self._attn(query, key, value, padding_mask)
 
         attn_output = self._merge_heads(attn_output, self.num_heads, self.head_dim)
         attn_output = self.out_proj(attn_output)

@@ -11,6 +11,8 @@ Choices that differ from the kit's reference:
   in one expression; heads merged with `transpose(1, 2).contiguous().view(B, T, C)`;
 - a residual dropout (same rate) on the projected output; an unused `layer_past=None` argument.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; padding keys join the -inf fill, and a row left with no key is set to zero weights after the softmax.
 - the kit's class name and signature instead of a config object; key/query/value/proj are renamed
   W_key/W_query/W_value/out_proj; attn_drop is renamed dropout (resid_drop kept);
 - minGPT's key/query/value always have a bias; the kit wants one only with qkv_bias;
@@ -41,7 +43,9 @@ class MultiHeadAttention(nn.Module):
                                      .view(1, 1, context_length, context_length))
         self.n_head = num_heads
 
-    def forward(self, x, layer_past=None):
+    def forward(self, x, padding_mask=None, layer_past=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         B, T, _ = x.size()
         C = self.W_key.out_features
         if T > self.mask.size(-1):
@@ -52,8 +56,12 @@ class MultiHeadAttention(nn.Module):
         v = self.W_value(x).view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
 
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.mask[:,:,:T,:T] == 0, float('-inf'))
+        blocked = self.mask[:,:,:T,:T] == 0
+        if padding_mask is not None:
+            blocked = blocked | padding_mask[:, None, None, :]
+        att = att.masked_fill(blocked, float('-inf'))
         att = F.softmax(att, dim=-1)
+        att = att.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)
         att = self.dropout(att)
         y = att @ v
         y = y.transpose(1, 2).contiguous().view(B, T, C)

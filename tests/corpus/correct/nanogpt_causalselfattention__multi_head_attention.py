@@ -9,6 +9,8 @@ Choices that differ from the kit's reference:
 - a second dropout, resid_dropout (same rate), on the output of the output projection, as nanoGPT
   does; plus the plain attributes n_head and n_embd.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; padding keys join the -inf fill, and a row left with no key is set to zero weights after the softmax.
 - the class is renamed MultiHeadAttention with the kit's signature instead of a config object;
 - the combined `c_attn = nn.Linear(n_embd, 3 * n_embd)` and its `.split(n_embd, dim=2)` become the
   three layers W_query, W_key, W_value; c_proj is renamed out_proj (always with a bias, as the kit
@@ -46,7 +48,9 @@ class MultiHeadAttention(nn.Module):
         self.register_buffer("mask", torch.tril(torch.ones(context_length, context_length))
                                     .view(1, 1, context_length, context_length))
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         B, T, _ = x.size()
         C = self.n_embd
         if T > self.mask.size(-1):
@@ -58,8 +62,12 @@ class MultiHeadAttention(nn.Module):
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
 
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.mask[:,:,:T,:T] == 0, float('-inf'))
+        blocked = self.mask[:,:,:T,:T] == 0
+        if padding_mask is not None:
+            blocked = blocked | padding_mask[:, None, None, :]
+        att = att.masked_fill(blocked, float('-inf'))
         att = F.softmax(att, dim=-1)
+        att = att.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)
         att = self.dropout(att)
         y = att @ v
         y = y.transpose(1, 2).contiguous().view(B, T, C)

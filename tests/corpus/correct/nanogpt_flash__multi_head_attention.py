@@ -8,6 +8,8 @@ Choices that differ from the kit's reference:
 - a second dropout, resid_dropout (same rate), on the output of the output projection, as nanoGPT
   does; attributes n_head, n_embd.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; with padding, SDPA gets an explicit attn_mask (True = may attend) in place of is_causal; it gives a row with no key zeros.
 - the kit's class name and signature instead of a config object; c_attn (one Linear for q, k, v,
   then `.split`) becomes W_query, W_key, W_value; c_proj is renamed out_proj (always with a bias);
 - nanoGPT keeps both an attn_dropout layer (unused on this path) and the float `self.dropout`
@@ -41,7 +43,9 @@ class MultiHeadAttention(nn.Module):
         self.register_buffer("mask", torch.tril(torch.ones(context_length, context_length))
                                     .view(1, 1, context_length, context_length))
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         B, T, _ = x.size()
         C = self.n_embd
         if T > self.mask.size(-1):
@@ -52,8 +56,11 @@ class MultiHeadAttention(nn.Module):
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
 
+        attn_mask = None
+        if padding_mask is not None:
+            attn_mask = (self.mask[:, :, :T, :T] != 0) & ~padding_mask[:, None, None, :]
         y = torch.nn.functional.scaled_dot_product_attention(
-            q, k, v, attn_mask=None, dropout_p=self.dropout.p if self.training else 0, is_causal=True)
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout.p if self.training else 0, is_causal=attn_mask is None)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
 
         y = self.resid_dropout(self.out_proj(y))

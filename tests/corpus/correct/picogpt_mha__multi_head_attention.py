@@ -10,6 +10,8 @@ Choices that differ from the kit's reference:
   -1e10 where it may not); it is cached as the buffer `mask` and cut to n;
 - the scale is `np.sqrt(q.shape[-1])`, a NumPy float; attention is one expression.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; padding keys get the source's additive -1e10 too, which leaves a fully blocked row finite.
 - picoGPT's single c_attn (split into q, k, v) becomes W_query, W_key, W_value; c_proj is renamed
   out_proj;
 - picoGPT works on one unbatched sequence: `k.T` becomes `k.mT` and np.hstack becomes
@@ -47,7 +49,9 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", (1 - torch.tril(torch.ones(context_length, context_length))) * -1e10)
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         n_seq = x.shape[-2]
         if n_seq > self.mask.shape[-1]:
             raise ValueError(f"n_seq {n_seq} > n_ctx {self.mask.shape[-1]}")
@@ -57,6 +61,8 @@ class MultiHeadAttention(nn.Module):
         qkv_heads = list(map(lambda t: torch.tensor_split(t, self.n_head, dim=-1), qkv))
 
         causal_mask = self.mask[:n_seq, :n_seq]
+        if padding_mask is not None:
+            causal_mask = causal_mask + padding_mask[:, None, :] * -1e10
 
         out_heads = [attention(q, k, v, causal_mask, self.dropout) for q, k, v in zip(*qkv_heads)]
 

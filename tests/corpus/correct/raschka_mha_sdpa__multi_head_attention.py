@@ -8,6 +8,8 @@ Choices that differ from the kit's reference:
 - the heads are split with `view(...)` and `permute`, merged with `transpose(1, 2).contiguous().view`;
 - `self.context_length`, `self.d_out` kept; `batch_size, num_tokens, embed_dim` names.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; with padding, SDPA gets an explicit attn_mask (True = may attend) in place of is_causal; it gives a row with no key zeros.
 - the notebook's signature is (d_in, d_out, num_heads, context_length, dropout, qkv_bias); the kit's
   order (d_in, d_out, context_length, dropout, num_heads, qkv_bias) is used;
 - the combined `self.qkv = nn.Linear(d_in, 3 * d_out)` becomes W_query, W_key, W_value (the
@@ -43,7 +45,9 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1).bool())
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         batch_size, num_tokens, embed_dim = x.shape
         if num_tokens > self.context_length:
             raise ValueError(f"{num_tokens} tokens, context length {self.context_length}")
@@ -54,8 +58,11 @@ class MultiHeadAttention(nn.Module):
 
         use_dropout = 0. if not self.training else self.dropout.p
 
+        attn_mask = None
+        if padding_mask is not None:
+            attn_mask = ~(self.mask[:num_tokens, :num_tokens] | padding_mask[:, None, None, :])
         context_vec = nn.functional.scaled_dot_product_attention(
-            queries, keys, values, attn_mask=None, dropout_p=use_dropout, is_causal=True)
+            queries, keys, values, attn_mask=attn_mask, dropout_p=use_dropout, is_causal=attn_mask is None)
 
         context_vec = context_vec.transpose(1, 2).contiguous().view(batch_size, num_tokens, self.d_out)
 

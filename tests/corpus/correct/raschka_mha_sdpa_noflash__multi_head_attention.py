@@ -11,6 +11,8 @@ Choices that differ from the kit's reference:
 - bool buffer `torch.triu(torch.ones(n, n), diagonal=1).bool()`; heads split with view+permute and
   merged with `transpose(1, 2).contiguous().view`.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; the padding is added to the inverted mask SDPA receives; SDPA gives a row with no key zeros.
 - the kit's argument order; the combined qkv projection becomes W_query, W_key, W_value; proj is
   renamed out_proj; the dropout rate lives in an nn.Dropout called dropout (read as `.p`);
 - ValueErrors for a bad head count (an assert in the notebook) and for n > context_length
@@ -41,7 +43,9 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1).bool())
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         batch_size, num_tokens, embed_dim = x.shape
         if num_tokens > self.context_length:
             raise ValueError(f"{num_tokens} tokens, context length {self.context_length}")
@@ -58,6 +62,8 @@ class MultiHeadAttention(nn.Module):
         else:
             attn_mask = ~self.mask[:self.context_length, :self.context_length]
 
+        if padding_mask is not None:
+            attn_mask = attn_mask & ~padding_mask[:, None, None, :]
         context_vec = nn.functional.scaled_dot_product_attention(
             queries, keys, values, attn_mask=attn_mask, dropout_p=use_dropout, is_causal=False)
 

@@ -9,6 +9,8 @@ Choices that differ from the kit's reference:
 - the scale is `self.head_dim ** 0.5`; the float mask buffer is made bool when used;
 - the heads are merged with `transpose(1, 2).reshape(b, n, self.d_out)`.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; padding keys join the -inf fill, and a row left with no key is set to zero weights after the softmax.
 - the notebook keeps three `nn.Parameter(torch.randn(d_in, d_out))` and separate bias_q/k/v
   parameters; the kit checks nn.Linear layers W_query/W_key/W_value, so the einsums read the
   layers' weight (d_out, d_in) and bias (hence "od" instead of "do");
@@ -42,7 +44,9 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1))
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         b, n, _ = x.shape
         if n > self.mask.shape[0]:
             raise ValueError(f"sequence length {n} > context length {self.mask.shape[0]}")
@@ -62,10 +66,13 @@ class MultiHeadAttention(nn.Module):
 
         scores = torch.einsum("bhnd,bhmd->bhnm", Q, K) / (self.head_dim ** 0.5)
 
-        mask = self.mask[:n, :n]
-        scores = scores.masked_fill(mask.bool(), -torch.inf)
+        mask = self.mask[:n, :n].bool()
+        if padding_mask is not None:
+            mask = mask | padding_mask[:, None, None, :]
+        scores = scores.masked_fill(mask, -torch.inf)
 
         attn_weights = torch.softmax(scores, dim=-1)
+        attn_weights = attn_weights.masked_fill(mask.all(dim=-1, keepdim=True), 0.0)
         attn_weights = self.dropout(attn_weights)
 
         context_vec = torch.einsum("bhnm,bhmd->bhnd", attn_weights, V)

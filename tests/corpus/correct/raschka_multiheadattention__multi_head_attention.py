@@ -10,6 +10,8 @@ Choices that differ from the kit's reference:
 - the heads are merged with `.contiguous().view(b, num_tokens, self.d_out)`;
 - `self.d_out` kept; keys projected first.
 Added to fit the kit's API:
+- forward takes the kit's unbatched input (run as a batch of one) and optional padding_mask (True at
+  padding, blocked as a key for every head), which the source lacks; padding keys join the -inf fill, and a row left with no key is set to zero weights after the softmax.
 - the `assert d_out % num_heads == 0` becomes a ValueError;
 - ValueError when num_tokens > context_length (the book notes that it then fails further down).
 """
@@ -40,7 +42,9 @@ class MultiHeadAttention(nn.Module):
                        diagonal=1)
         )
 
-    def forward(self, x):
+    def forward(self, x, padding_mask=None):
+        if x.dim() == 2:  # the kit's unbatched input: run it as a batch of one
+            return self.forward(x.unsqueeze(0), None if padding_mask is None else padding_mask.unsqueeze(0)).squeeze(0)
         b, num_tokens, d_in = x.shape
         if num_tokens > self.mask.shape[0]:
             raise ValueError(f"{num_tokens} tokens exceed the context length {self.mask.shape[0]}")
@@ -62,10 +66,13 @@ class MultiHeadAttention(nn.Module):
         attn_scores = queries @ keys.transpose(2, 3)
 
         mask_bool = self.mask.bool()[:num_tokens, :num_tokens]
+        if padding_mask is not None:
+            mask_bool = mask_bool | padding_mask[:, None, None, :]
 
         attn_scores.masked_fill_(mask_bool, -torch.inf)
 
         attn_weights = torch.softmax(attn_scores / keys.shape[-1]**0.5, dim=-1)
+        attn_weights = attn_weights.masked_fill(mask_bool.all(dim=-1, keepdim=True), 0.0)
         attn_weights = self.dropout(attn_weights)
 
         context_vec = (attn_weights @ values).transpose(1, 2)
