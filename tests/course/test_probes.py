@@ -7,6 +7,7 @@ from autograder import engine, registry
 from autograder.instructor import mistakes, reference as references
 from autograder.instructor.mistakes import Mistake
 from autograder.sandboxed.probes import observer
+from helpers import grade_file, reference_answers, write_module
 
 SEED = 11
 
@@ -89,3 +90,17 @@ def test_dropout_checks_of_exercise_4(bug, check_id):
     check = check_of(check_id)
     assert judged(check, reference("multi_head_attention")).status == "passed"
     assert judged(check, mistake(bug)).status == "failed"
+
+
+def test_a_multi_head_layer_without_padding_loses_only_the_masking_point(tmp_path):
+    """Does a MultiHeadAttention that, like every public source, takes neither unbatched input nor a padding
+    mask lose exactly the masking check, its shapes and values being probed batched and unpadded?"""
+    text = "\n\n".join(reference_answers("multi_head_attention").values())
+    batched_only = text.replace("    def forward(self, x, padding_mask=None):\n",
+                                "    def forward(self, x):\n        padding_mask = None\n").replace(
+                                "if x.dim() == 2:", "if False:")
+    assert batched_only.count("if False:") == 1 and "padding_mask=None" not in batched_only
+    header = "import math\n\nimport torch\nfrom torch import nn\nfrom solutions.masked_self_attention import CausalSelfAttention\n\n"
+    report = grade_file(write_module(tmp_path, "multi_head_attention", header + batched_only), "multi_head_attention")
+    assert [check.id for check in report.checks if check.status != "passed"] == ["multi_head_attention.mha_causality"]
+    assert report.score == 9
