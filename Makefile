@@ -11,12 +11,17 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 setup: $(VENV)/.installed system
 
-# bubblewrap and libseccomp isolate student code while grading (Debian packages); installed here when we may
+# bubblewrap and libseccomp isolate student code while grading, and Debian's chromium runs the browser tests
+# (Debian packages); installed here when we may
 system:
 	@{ command -v bwrap >/dev/null 2>&1 && ls /usr/lib/*/libseccomp.so.2 /lib/*/libseccomp.so.2 2>/dev/null | grep -q .; } || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null; } || \
 	  echo "note: without bubblewrap and libseccomp2, grading refuses to run student code (see README, 'The sandbox')"
+	@[ -x /usr/bin/chromium ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: without /usr/bin/chromium the browser tests (tests/browser/) are skipped"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)

@@ -34,6 +34,25 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# The release is nbgrader's list as it ships, then the kit's KernelLanguageInfo: the notebooks carry the
+# language_info their kernel reports, which JupyterLab would otherwise write in on opening and show every release
+# notebook as changed before any edit.
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.instructor.nbgrader_plugin.KernelLanguageInfo",
+]
+
 # nbgrader 0.9's gradebook adds submissions in a way SQLAlchemy 2 warns about ("not in session, add operation
 # along ..."): its own code, harmless (the rows are added), and noise around the warnings that matter.
 warnings.filterwarnings("ignore", message=r".*not in session, add operation along", module=r"nbgrader\.api")

@@ -80,3 +80,25 @@ class SandboxedChecks(NbGraderPreprocessor):
             _pools[key] = WorkerPool(1, limits, isolate=settings.isolation != "off")
             atexit.register(_pools[key].close)
         return _pools[key]
+
+
+class KernelLanguageInfo(NbGraderPreprocessor):
+    """Write into the notebook's metadata the language_info its kernel reports, so JupyterLab opens it clean.
+
+    JupyterLab copies the kernel's language_info into an open notebook's metadata as soon as the kernel
+    answers, and marks the notebook changed when that differs from what the file holds. nbgrader carries
+    the source's metadata over unchanged (a bare {"name": "python"}), so without this every release
+    notebook opened as changed before any edit. The kernel is the python3 kernel of this interpreter
+    (ipykernel), the one a student's `.venv/bin/jupyter lab` starts.
+    """
+
+    def preprocess(self, nb, resources):
+        nb.metadata["language_info"] = kernel_language_info()
+        return nb, resources
+
+
+def kernel_language_info():
+    """What this interpreter's ipykernel reports as language_info (its `version` is this Python's)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return dict(IPythonKernel.language_info)
