@@ -58,8 +58,13 @@ def test_an_honest_submission_scores_full_marks(autograder_root):
 
 def test_a_mistaken_submission_gets_scores_and_hints(autograder_root):
     """Does the sample class's ben get the score `grade` and nbgrader give him, with hints?"""
-    document = run_autograder(autograder_root, ROOT / "samples/submitted/ben/attention")
-    assert sum(test["score"] for test in document["tests"]) == 19  # as `grade` and nbgrader give
+    ben = ROOT / "samples/submitted/ben/attention"
+    document = run_autograder(autograder_root, ben)
+    graded = run_kit("grade", ben, "--json", "-")
+    assert graded.returncode == 0, graded.stderr
+    by_grade = sum(result["score"] for result in json.loads(graded.stdout)["results"])
+    assert 0 < by_grade < 10 * len(registry.ids())
+    assert sum(test["score"] for test in document["tests"]) == by_grade  # as `grade` (and nbgrader) give
     assert any("your scores look unscaled" in test["output"] for test in document["tests"])
 
 

@@ -40,11 +40,24 @@ def mistake(id, hint, *edits):
     return Mistake(id, hint, tuple(edits))
 
 
+def variant(id, *edits):
+    """A correct variant (catalog/<exercise>/mistakes.py, VARIANTS): an edit of the reference that computes the
+    same thing less precisely, e.g. in float32; the tests hold the tolerances to passing it with a margin."""
+    return Mistake(id, "", tuple(edits))
+
+
 @cache
 def for_exercise(exercise):
     """The known mistakes of one exercise, in the order its file lists them."""
     module = importlib.import_module(f"{registry.__package__}.catalog.{exercise}.mistakes")
     return tuple(replace(found, exercise=exercise) for found in module.MISTAKES)
+
+
+@cache
+def variants_for(exercise):
+    """The correct variants of one exercise (its mistakes.py's VARIANTS; none when it declares none)."""
+    module = importlib.import_module(f"{registry.__package__}.catalog.{exercise}.mistakes")
+    return tuple(replace(found, exercise=exercise) for found in getattr(module, "VARIANTS", ()))
 
 
 def every():

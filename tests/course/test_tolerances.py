@@ -8,34 +8,13 @@ import torch
 from autograder import compare, registry
 from autograder.checks import Against
 from autograder.instructor import mistakes, reference
-from autograder.instructor.mistakes import Mistake, variant_namespace
+from autograder.instructor.mistakes import variant_namespace
 from autograder.sandboxed.probes import observer
 from helpers import EXERCISES
 
-SCALE = {  # the reference's scaling line in each exercise, and the same scale as a float32 scalar tensor
-    "self_attention": [("/ math.sqrt(d_k)", "/ torch.tensor(d_k ** 0.5)"),
-                       ("scores / math.sqrt(keys.shape[-1])", "scores / torch.tensor(keys.shape[-1] ** 0.5)")],
-    "masked_self_attention": [("/ math.sqrt(keys.shape[-1])", "/ torch.tensor(keys.shape[-1] ** 0.5)")],
-    "cross_attention": [("/ math.sqrt(keys.shape[-1])", "/ torch.tensor(keys.shape[-1] ** 0.5)")],
-    "multi_head_attention": [("/ math.sqrt(hd)", "/ torch.tensor(hd ** 0.5)")],
-}
-SOFTMAX = {  # the reference's softmax, taken in float32 and cast back
-    "self_attention": [("weights = torch.softmax(scores, dim=-1)",
-                        "weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)"),
-                       ("weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1)",
-                        "weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1, dtype=torch.float32).double()")],
-    "masked_self_attention": [("weights = torch.softmax(scores, dim=-1)\n",
-                               "weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)\n")],
-    "cross_attention": [("weights = torch.softmax(scores, dim=-1)",
-                         "weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)")],
-    "multi_head_attention": [("torch.softmax(scores, dim=-1)",
-                              "torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)")],
-}
-# The most distant correct variants known: the Attention in Transformers course divides by
-# torch.tensor(d_k ** 0.5), a float32 scalar; models that upcast or downcast the softmax (GPT-2 in
-# HuggingFace's transformers computes it in float32 whatever the input) carry float32 rounding.
-DISTANT_CORRECT = [Mistake(f"{exercise}_float32_scale", "", tuple(SCALE[exercise]), exercise) for exercise in EXERCISES]
-DISTANT_CORRECT += [Mistake(f"{exercise}_float32_softmax", "", tuple(SOFTMAX[exercise]), exercise) for exercise in EXERCISES]
+# The most distant correct variants known, declared beside each exercise's mistakes (VARIANTS): the scale as
+# a float32 scalar, the softmax in float32 and cast back.
+DISTANT_CORRECT = [found for exercise in EXERCISES for found in mistakes.variants_for(exercise)]
 MARGIN = 10.0
 EXACT = 1e-7  # times the tolerance: 1e-12, rounding only
 SEEDS = range(3)
@@ -103,3 +82,10 @@ def test_tolerance_follows_the_less_precise_side():
     assert compare.mismatch("x", expected + 1e-3, expected) is not None
     assert compare.mismatch("x", (expected + 1e-3).float(), expected) is not None
     assert "NaN" in compare.mismatch("x", torch.tensor([float("nan"), -2.0], dtype=torch.float64), expected)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_exercise_declares_its_less_precise_correct_variants(exercise):
+    """Does each exercise's mistakes.py name at least one correct but less precise variant (VARIANTS) to hold
+    its tolerances to?"""
+    assert mistakes.variants_for(exercise)

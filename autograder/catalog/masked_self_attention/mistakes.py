@@ -3,7 +3,7 @@
 Instructors only: the edits quote the reference. instructor/mistakes.py runs them; the build stores
 their hints and their behaviour on the public inputs in the fixtures, which students receive.
 """
-from ...instructor.mistakes import mistake
+from ...instructor.mistakes import mistake, variant
 
 SCALED_SCORES = "scores = queries @ keys.transpose(-2, -1) / math.sqrt(keys.shape[-1])"
 FILL = 'scores = scores.masked_fill(mask, float("-inf"))'
@@ -47,4 +47,15 @@ MISTAKES = [
         ('self.register_buffer("mask", causal_mask(context_length))', "self.mask = causal_mask(context_length)")),
     mistake("no_length_check", "no ValueError for a sequence longer than context_length",
         ('raise ValueError(f"sequence length {n} is longer than context_length {context_length}")', "pass")),
+]
+
+# Correct, less precise: the scale as a float32 scalar tensor (the Attention in Transformers course's
+# torch.tensor(d_k ** 0.5)), and the softmax taken in float32 (GPT-2 in HuggingFace's transformers).
+VARIANTS = [
+    variant("masked_self_attention_float32_scale",
+        ('/ math.sqrt(keys.shape[-1])', '/ torch.tensor(keys.shape[-1] ** 0.5)'),
+    ),
+    variant("masked_self_attention_float32_softmax",
+        ('weights = torch.softmax(scores, dim=-1)\n', 'weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)\n'),
+    ),
 ]

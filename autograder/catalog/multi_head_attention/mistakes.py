@@ -3,7 +3,7 @@
 Instructors only: the edits quote the reference. instructor/mistakes.py runs them; the build stores
 their hints and their behaviour on the public inputs in the fixtures, which students receive.
 """
-from ...instructor.mistakes import mistake
+from ...instructor.mistakes import mistake, variant
 
 MHA_SCORES = "scores = queries @ keys.transpose(-2, -1) / math.sqrt(hd)"
 FILL = 'scores = scores.masked_fill(mask, float("-inf"))'
@@ -63,4 +63,15 @@ MISTAKES = [
         "NaN from a softmax over nothing but -inf, and the next layer spreads it to every token (0 × NaN = NaN): "
         "give rows whose keys are all blocked zero weights",
         ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")),
+]
+
+# Correct, less precise: the scale as a float32 scalar tensor (the Attention in Transformers course's
+# torch.tensor(d_k ** 0.5)), and the softmax taken in float32 (GPT-2 in HuggingFace's transformers).
+VARIANTS = [
+    variant("multi_head_attention_float32_scale",
+        ('/ math.sqrt(hd)', '/ torch.tensor(hd ** 0.5)'),
+    ),
+    variant("multi_head_attention_float32_softmax",
+        ('torch.softmax(scores, dim=-1)', 'torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)'),
+    ),
 ]

@@ -3,7 +3,7 @@
 Instructors only: the edits quote the reference. instructor/mistakes.py runs them; the build stores
 their hints and their behaviour on the public inputs in the fixtures, which students receive.
 """
-from ...instructor.mistakes import mistake
+from ...instructor.mistakes import mistake, variant
 
 SDPA_SCORES = "scores = query @ key.transpose(-2, -1) / math.sqrt(d_k)"
 HEAD_SOFTMAX = "weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1)"
@@ -50,4 +50,17 @@ MISTAKES = [
     mistake("head_layer_order", "create W_query, W_key, W_value in that order: the order decides which random numbers each gets",
         ("        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)\n        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)\n",
         "        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)\n        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)\n")),
+]
+
+# Correct, less precise: the scale as a float32 scalar tensor (the Attention in Transformers course's
+# torch.tensor(d_k ** 0.5)), and the softmax taken in float32 (GPT-2 in HuggingFace's transformers).
+VARIANTS = [
+    variant("self_attention_float32_scale",
+        ('/ math.sqrt(d_k)', '/ torch.tensor(d_k ** 0.5)'),
+        ('scores / math.sqrt(keys.shape[-1])', 'scores / torch.tensor(keys.shape[-1] ** 0.5)'),
+    ),
+    variant("self_attention_float32_softmax",
+        ('weights = torch.softmax(scores, dim=-1)', 'weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)'),
+        ('weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1)', 'weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1, dtype=torch.float32).double()'),
+    ),
 ]
