@@ -17,6 +17,11 @@ Probe keys:
   repeat          n to run forward n times, each on the previous output (stacked layers, shared weights)
   stand_in        a class name that means StandInHead while the module is built (another exercise's
                   class the module builds its parts from, so that exercise's mistakes cost nothing here)
+  steps           [{"args", "kwargs"}, ...] to call forward once per step on the same module, in order
+                  (a stateful module such as a decoder with a cache); the outputs are each step's first output
+  number          True when the function returns a Python number (a count), returned as a float64 0-d tensor
+  peak_memory     True to also return, as a last int64 0-d output, the most bytes that tensors created by
+                  the call held at once (memory.PeakMemory; the inputs are not counted)
 """
 import difflib
 import hashlib
@@ -27,6 +32,7 @@ import torch
 from torch import nn
 
 from .channel import ErrorKind
+from .memory import PeakMemory
 from .wire import _DTYPES
 
 
@@ -67,7 +73,13 @@ def observe(namespace, probe):
             raise ProbeError(_missing(namespace, probe["target"]))
         if "init" not in probe:
             stage = f"calling {probe['target']}"
-            return {"outputs": _outputs(target(*probe.get("args", []), **probe.get("kwargs", {})))}
+            args, kwargs = probe.get("args", []), probe.get("kwargs", {})
+            if not probe.get("peak_memory"):
+                result = target(*args, **kwargs)
+                return {"outputs": [_number(result)] if probe.get("number") else _outputs(result)}
+            with PeakMemory(args, kwargs) as memory:  # only when asked: it sees every operation
+                result = target(*args, **kwargs)
+            return {"outputs": _outputs(result) + [torch.tensor(memory.peak)]}
         stage = f"building {_call_text(probe['target'], probe['init'])}"
         module = _build(namespace, target, probe)
         if probe.get("inspect"):
@@ -75,6 +87,9 @@ def observe(namespace, probe):
         stage = f"calling {probe['target']}.forward"
         module.train(bool(probe.get("train")))
         with torch.no_grad():
+            if "steps" in probe:  # one module called again and again: what it keeps between calls matters
+                return {"outputs": [_outputs(module(*step.get("args", []), **step.get("kwargs", {})))[0]
+                                    for step in probe["steps"]]}
             outputs = _outputs(module(*probe.get("args", []), **probe.get("kwargs", {})))
             for _ in range(probe.get("repeat", 1) - 1):  # the next layer reads what this one wrote
                 outputs = _outputs(module(outputs[0], **probe.get("kwargs", {})))
@@ -195,6 +210,15 @@ def _outputs(result):
             raise ProbeError(f"returned a {type(item).__name__} where a tensor was expected")
         outputs.append(item.detach().as_subclass(torch.Tensor).clone())
     return outputs
+
+
+def _number(result):
+    """A count returned as a Python int or float (not a bool), as a float64 0-d tensor."""
+    if isinstance(result, torch.Tensor) and result.numel() == 1:
+        result = result.item()
+    if isinstance(result, bool) or not isinstance(result, (int, float)):
+        raise ProbeError(f"returned a {type(result).__name__} where a number was expected")
+    return torch.tensor(float(result), dtype=torch.float64)
 
 
 def _call_text(name, kwargs):

@@ -1,0 +1,67 @@
+"""Peak memory of the tensors a piece of code creates, on any device, CPU included.
+
+torch counts peak memory only on accelerators (torch.cuda.max_memory_allocated). On a CPU the
+process's resident size is too coarse (the allocator keeps freed pages, and torch's own import
+dwarfs a probe), so this counts what matters for an algorithm's memory: the bytes of every
+tensor storage that an operation creates while the block runs, from the moment the operation
+returns until the last tensor holding it is gone. The peak is the largest such total.
+
+How: a TorchDispatchMode sees every aten operation's outputs. A storage it has not seen before
+is recorded with a weak reference (torch's StorageWeakRef, which expires exactly when the storage
+is freed), and after each operation the expired ones are dropped and the live ones summed.
+Memory can only grow when an operation returns a new tensor, so checking after each operation
+finds the true peak of what it tracks. Not tracked: the inputs (created before the block) and a
+fused kernel's internal scratch space, which never becomes a tensor.
+
+It imports only torch, so it runs beside student code in the sandbox, in a notebook and in the
+benchmarks alike.
+"""
+import torch
+from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+
+
+class PeakMemory(TorchDispatchMode):
+    """with PeakMemory() as memory: ...; memory.peak is the most bytes held at once by tensors made inside."""
+
+    @classmethod
+    def _should_skip_dynamo(cls):
+        # torch wraps a mode's __torch_dispatch__ in torch._dynamo.disable by default, which imports
+        # dynamo (about 2 s) on the first operation; nothing here runs under torch.compile
+        return False
+
+    def __init__(self, *existing):
+        super().__init__()
+        # storages that exist already (the inputs) are never counted, even when a view of them comes back
+        self._outside = {tensor.untyped_storage().data_ptr() for tensor in tree_leaves(existing)
+                         if isinstance(tensor, torch.Tensor)}
+        self._live = {}  # data_ptr -> (weak reference, bytes)
+        self.current = 0
+        self.peak = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        self._forget_freed()
+        for tensor in tree_leaves(result):
+            if isinstance(tensor, torch.Tensor) and tensor.device.type != "meta":
+                storage = tensor.untyped_storage()
+                pointer, size = storage.data_ptr(), storage.nbytes()
+                if size and pointer not in self._outside and pointer not in self._live:
+                    self._live[pointer] = (StorageWeakRef(storage), size)
+                    self.current += size
+        self.peak = max(self.peak, self.current)
+        return result
+
+    def _forget_freed(self):
+        for pointer, (reference, size) in list(self._live.items()):
+            if reference.expired():
+                del self._live[pointer]
+                self.current -= size
+
+
+def peak_bytes(function, *args, **kwargs):
+    """(result, peak): what function(*args, **kwargs) returns, and the most bytes its new tensors held at once."""
+    with PeakMemory(args, kwargs) as memory:
+        result = function(*args, **kwargs)
+    return result, memory.peak

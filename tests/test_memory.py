@@ -1,0 +1,27 @@
+"""Does the sandbox's peak-memory counter count what an algorithm holds, on a CPU where torch has no counter?"""
+import torch
+
+from autograder.sandboxed.memory import PeakMemory, peak_bytes
+
+
+def test_peak_counts_new_tensors_not_inputs_and_forgets_freed_ones():
+    """Is an input never counted, a view never counted twice, and a freed tensor's memory given back before the peak?"""
+    x = torch.zeros(1000, dtype=torch.float64)  # 8,000 bytes, made outside
+    with PeakMemory(x) as memory:
+        x[:10].clone()  # 80 bytes, freed at once
+        y = x.view(10, 100)  # a view of the input: nothing new
+        for _ in range(5):
+            z = torch.ones(500, dtype=torch.float64)  # 4,000 bytes each, made while the previous z still lives
+        w = z[:250] * 2  # 2,000 more while z lives
+    assert memory.peak == 4000 + 4000  # two z at once beat z and w
+    assert y.shape == (10, 100) and w.shape == (250,)
+
+
+def test_peak_grows_with_the_square_for_a_full_score_matrix():
+    """Does the counter see an n × n score matrix grow fourfold when n doubles?"""
+    def scores(q):
+        return torch.softmax(q @ q.T, dim=-1).sum()
+
+    _, small = peak_bytes(scores, torch.randn(100, 4))
+    _, large = peak_bytes(scores, torch.randn(200, 4))
+    assert 3.5 < large / small < 4.5
