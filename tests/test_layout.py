@@ -2,7 +2,9 @@
 outside its folder, what students receive never imports the reference or the instructor's side, and an
 exercise is a unit: its own files, and no engine, integration or test module that names it."""
 import ast
+import fnmatch
 import re
+import subprocess
 import sys
 
 import pytest
@@ -173,3 +175,58 @@ def test_the_student_kit_knows_the_instructors_verbs_by_name():
     verbs = argparse.ArgumentParser().add_subparsers()
     cli.add_verbs(verbs)
     assert set(verbs.choices) == set(command_line.INSTRUCTOR_VERBS)
+
+
+def git(*args):
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def owned_by(exercise, path):
+    """Is path one of the exercise's own files, its data and samples, or a file the build makes of them?"""
+    written, made = files_of(exercise)
+    return (path in written + made or path.startswith(f"autograder/catalog/{exercise.id}/")
+            or path in (f"tests/students/{exercise.id}_alt.py", f"tests/course/test_{exercise.id}.py",
+                        f"benchmarks/{exercise.id}.py")
+            or fnmatch.fnmatch(path, f"tests/corpus/*/*__{exercise.id}.py")
+            or fnmatch.fnmatch(path, f"samples/submitted/*/attention/{exercise.notebook}"))
+
+
+def generated_regions_only(commit, path):
+    """Does the commit change path only between `<!-- exercises -->` markers, the regions build writes?"""
+    lines = git("show", f"{commit}:{path}").stdout.splitlines()
+    opened = [index + 1 for index, line in enumerate(lines) if line.startswith("<!-- exercises")]
+    closed = [index + 1 for index, line in enumerate(lines) if line.startswith("<!-- /exercises")]
+    regions = list(zip(opened, closed))
+    for start, count in re.findall(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", git("show", "-U0", "--format=", commit, "--", path).stdout, re.M):
+        first, last = int(start), int(start) + max(int(count or 1), 1) - 1
+        if not any(low < first and last < high for low, high in regions):
+            return False
+    return True
+
+
+def test_the_newest_exercise_was_added_as_its_own_files():
+    """Did the commit that added the newest exercise change nothing but that exercise's own files and what the build
+    makes of them (the README only in its generated tables), so that the kit grew by addition?"""
+    newest = max(registry.exercises(), key=lambda exercise: exercise.number)
+    if git("rev-parse", "--is-shallow-repository").stdout.strip() != "false":
+        pytest.skip("needs the repository's whole history (a git clone that is not shallow)")
+    added = git("log", "--diff-filter=A", "--format=%H", "--", f"autograder/catalog/{newest.id}/__init__.py").stdout.split()
+    assert added, f"no commit in the history added {newest.id}'s catalog folder"
+    commit = added[-1]
+    changed = git("show", "--format=", "--name-only", commit).stdout.split()
+    assert f"solutions/{newest.id}.py" in changed
+    foreign = [path for path in changed if not owned_by(newest, path)
+               and not (path == "README.md" and generated_regions_only(commit, path))]
+    assert foreign == []
+
+
+def test_the_file_list_check_sees_a_foreign_file():
+    """Would the check above object to a shared file or a README line outside the generated tables?"""
+    newest = max(registry.exercises(), key=lambda exercise: exercise.number)
+    assert owned_by(newest, f"autograder/catalog/{newest.id}/public.py")
+    assert owned_by(newest, f"samples/submitted/ada/attention/{newest.notebook}")
+    assert not owned_by(newest, "autograder/engine.py") and not owned_by(newest, "tests/test_checks.py")
+    if git("rev-parse", "--is-shallow-repository").stdout.strip() != "false":
+        pytest.skip("needs the repository's whole history (a git clone that is not shallow)")
+    readme_prose = git("log", "--format=%H", "-G", "Gradescope autograder give the same scores", "--", "README.md").stdout.split()
+    assert readme_prose and not generated_regions_only(readme_prose[0], "README.md")
