@@ -46,6 +46,7 @@ bench: setup
 	$(PYTHON) benchmarks/first_answer.py
 	$(PYTHON) benchmarks/grading_speed.py
 	$(PYTHON) benchmarks/notebooks.py
+	$(PYTHON) benchmarks/modern_attention.py
 
 clean:
 	rm -rf $(VENV) out gradebook.db *.egg-info
