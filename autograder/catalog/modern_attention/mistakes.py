@@ -13,8 +13,9 @@ ACCUMULATED = "            accumulated = accumulated * correction + probabilitie
 
 MISTAKES = [
     # apply_rope
-    mistake("rope_pairs_neighbours", "RoPE pairs are split wrongly: here feature i turns with feature i + head_dim/2 "
-        "(the two halves of the head), not with its neighbour (features 2i and 2i + 1)",
+    mistake("rope_pairs_neighbours", "your RoPE turns neighbouring features 2i and 2i + 1 together, the layout of "
+        "the RoPE paper and of Meta's Llama code; this exercise fixes the other common layout, feature i with "
+        "feature i + head_dim/2 (the two halves of the head, as in GPT-NeoX and Hugging Face's Llama)",
         (ROPE_PAIRS, "    first, second = x[..., 0::2], x[..., 1::2]\n"
                      "    return torch.stack([first * cos - second * sin, first * sin + second * cos], dim=-1).flatten(-2)")),
     mistake("rope_frequencies_halved", "the RoPE frequencies are base ** (-2i / head_dim) for pair i = 0 … head_dim/2 - 1: "
