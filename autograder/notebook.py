@@ -72,10 +72,14 @@ def _heading(report, exercise, part):
     import html
 
     hidden = part_points(exercise, part) - report.max_score
-    line = f"<b>{html.escape(part)}</b>: {report.score:g} of {report.max_score:g} points from these public checks"
+    line = f"<b>{html.escape(part)}</b>: {report.score:g} of {_points(report.max_score)} from these public checks"
     if hidden > 0:
-        line += f"; hidden checks add {hidden:g} more points when your work is graded"
+        line += f"; hidden checks add {hidden:g} more {'point' if hidden == 1 else 'points'} when your work is graded"
     return f"<p>{line}.</p>"
+
+
+def _points(count):
+    return f"{count:g} point" if count == 1 else f"{count:g} points"
 
 
 def check(exercise, part, namespace):

@@ -13,8 +13,8 @@ COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeou
 
 def text(report, *, width=None):
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
-    title = report.submission or report.exercise
-    lines = [f"{title} — {report.exercise}: {_points(report.score)}/{_points(report.max_score)} points"]
+    title = f"{report.submission} — {report.exercise}" if report.submission else report.exercise
+    lines = [f"{title}: {_points(report.score)}/{_points(report.max_score)} points"]
     for problem in report.problems:
         lines += textwrap.wrap(f"problem: {problem}", width, initial_indent=" ", subsequent_indent="   ")
     for check in report.checks:

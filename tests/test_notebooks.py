@@ -119,7 +119,8 @@ def test_release_notebook_stops_at_its_first_check_cell(path):
     part = notebook.cells[first_test].metadata["nbgrader"]["grade_id"].removeprefix("test_")
     public = sum(check.points for check in registry.checks(exercise.id) if check.part == part and check.public)
     hidden = sum(check.points for check in registry.checks(exercise.id) if check.part == part and not check.public)
-    assert f"0 of {public:g} points from these public checks; hidden checks add {hidden:g} more points" in table
+    assert (f"0 of {public:g} point{'' if public == 1 else 's'} from these public checks; "
+            f"hidden checks add {hidden:g} more point{'' if hidden == 1 else 's'}") in table
 
 
 def test_nbgrader_validate_passes_on_the_source_notebooks(tmp_path):

@@ -146,10 +146,13 @@ def _inside(directory):
 
 
 def import_from_notebook(notebook, name):
-    """The object called name, defined by the answer cells of another notebook in this folder."""
+    """The object called name, defined by the answer cells of another notebook in this folder.
+
+    The notebook is read from its file: what it holds is what was last saved.
+    """
     path = Path(notebook)
     if not path.is_file():
-        raise ImportError(f"{notebook} is not in {Path.cwd()}: exercise 4 uses your {name} from it, "
+        raise ImportError(f"{notebook} is not in {Path.cwd()}: this notebook uses your {name} from it, "
                           "so keep the notebooks of this assignment together")
     submission = _load_notebook(path, re.sub(r"^\d+_", "", path.stem), ())
     if name not in submission.namespace:
