@@ -42,11 +42,7 @@ test: setup
 	$(PYTHON) -m pytest
 
 bench: setup
-	$(PYTHON) benchmarks/check_speed.py
-	$(PYTHON) benchmarks/first_answer.py
-	$(PYTHON) benchmarks/grading_speed.py
-	$(PYTHON) benchmarks/notebooks.py
-	$(PYTHON) benchmarks/modern_attention.py
+	for script in benchmarks/*.py; do $(PYTHON) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) out gradebook.db *.egg-info

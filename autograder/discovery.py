@@ -90,22 +90,23 @@ def _preference(target, root):
 def _files_under(folder, skipped):
     """Notebooks and .py files under folder, in order, without following links or entering hidden folders.
 
-    Each entry of folder (a student's folder, in an nbgrader tree) may hold WALK_LIMIT files: past that,
-    the rest of it is passed over, and the other entries are still looked at.
+    Each student's folder (the folder after `submitted/` or `autograded/`, wherever that is below folder;
+    elsewhere each entry of folder) may hold WALK_LIMIT files: past that, the rest of it is passed over,
+    and the other students' folders are still looked at, so one student's flood costs only that student.
     """
     found, seen, given_up = [], {}, set()
     for top, folders, files in os.walk(folder, followlinks=False):
         relative = Path(top).relative_to(folder).parts
-        owner = relative[0] if relative else None
+        owner = _owner(relative)
         if owner in given_up:
             folders[:] = []
             continue
         folders[:] = sorted(name for name in folders if not name.startswith((".", "__pycache__")))
         for name in sorted(files):
-            key = owner or name
+            key = owner or (name,)
             seen[key] = seen.get(key, 0) + 1
             if seen[key] > WALK_LIMIT:
-                skipped.append((folder / key, f"more than {WALK_LIMIT} files; the rest were not looked at"))
+                skipped.append((folder.joinpath(*key), f"more than {WALK_LIMIT} files; the rest were not looked at"))
                 given_up.add(key)
                 folders[:] = []
                 break
@@ -117,6 +118,16 @@ def _files_under(folder, skipped):
             elif file.is_file():
                 found.append(file)
     return found
+
+
+def _owner(relative):
+    """Whose files these are, as the leading parts of a path below the folder walked: up to the student's
+    folder after the first `submitted`/`autograded` (a student cannot open new ones by naming folders of their
+    own so), else the first part; None at the top."""
+    marked = [index for index, part in enumerate(relative) if part in MARKERS]
+    if marked:
+        return tuple(relative[:marked[0] + 2])
+    return tuple(relative[:1]) or None
 
 
 def infer_exercise(path):

@@ -13,9 +13,8 @@ def show_weights(weights, queries, keys, title="attention weights", ax=None, mas
     import torch
 
     weights = weights.detach().cpu().double()
-    blocked = torch.zeros(weights.shape, dtype=torch.bool)
-    if mask is not None:
-        blocked = torch.as_tensor(mask).detach().cpu().bool().broadcast_to(weights.shape)
+    shown_mask = torch.zeros((), dtype=torch.bool) if mask is None else torch.as_tensor(mask).detach().cpu().bool()
+    blocked = shown_mask.broadcast_to(weights.shape)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 0.7 * len(keys), 0.9 + 0.55 * len(queries)))
     shown = np.ma.masked_array(weights.numpy(), mask=blocked.numpy())
@@ -30,7 +29,7 @@ def show_weights(weights, queries, keys, title="attention weights", ax=None, mas
     ax.set_yticks(range(len(queries)), queries)
     ax.set_xlabel("key (attended to)")
     ax.set_ylabel("query (attending)")
-    ax.set_title(title + ("\n(hatched: masked)" if mask is not None else ""))
+    ax.set_title(title + ("" if mask is None else "\n(hatched: masked)"))
     if numbers:
         for row in range(weights.shape[0]):
             for col in range(weights.shape[1]):

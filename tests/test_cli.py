@@ -167,3 +167,26 @@ def test_progress_shows_on_a_terminal_only():
         progress.close()
     assert "graded 1/3" in terminal.getvalue() and "graded 3/3" in terminal.getvalue()
     assert log.getvalue() == ""
+
+
+def test_a_flood_of_files_costs_only_its_own_student(tmp_path, monkeypatch):
+    """Graded from the course folder above submitted/, does a student whose folder holds more files than the
+    walk looks at lose only their own grading, while the students after them are still found?"""
+    from autograder import discovery
+
+    monkeypatch.setattr(discovery, "WALK_LIMIT", 5)
+    course = tmp_path / "course"
+    flood = course / "submitted" / "aaa" / "attention"
+    flood.mkdir(parents=True)
+    for index in range(8):
+        (flood / f"junk{index}.txt").write_text("")
+    (flood / "nested" / "submitted" / "x").mkdir(parents=True)  # no fresh allowance from a folder named so
+    for index in range(8):
+        (flood / "nested" / "submitted" / "x" / f"junk{index}.txt").write_text("")
+    later = course / "submitted" / "zed" / "attention"
+    later.mkdir(parents=True)
+    (later / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    targets, skipped = discovery.discover([course])
+    assert [(target.student, target.exercise) for target in targets] == [("zed", FIRST.id)]
+    assert [(path.relative_to(course).as_posix(), "more than 5 files" in why) for path, why in skipped] == [
+        ("submitted/aaa", True)]

@@ -464,7 +464,7 @@ def test_grading_refuses_without_isolation_unless_asked(tmp_path):
 
 def test_student_code_runs_unprivileged_and_filtered(tmp_path):
     """Inside the sandbox, has student code no capability, another user than the grader's, no new
-    privileges, a seccomp filter, and no way to mount or make namespaces?"""
+    privileges, a seccomp filter, no way to mount or make namespaces, and nowhere to write but its scratch space?"""
     probe = LIBC + """
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 facts = {
@@ -473,7 +473,20 @@ facts = {
     "mount": libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), "unshare": libc.unshare(0x10000000),
     "root": sorted(os.listdir("/")),
     "between": {folder: sorted(os.listdir(folder)) for folder in FOLDERS},
+    "written": [],
 }
+for folder in ["/", "/etc", "/dev", "/dev/pts", "/proc", *FOLDERS, "/tmp", "/dev/shm"]:
+    try:
+        open(os.path.join(folder, "planted-by-a-student"), "w").close()
+        facts["written"].append(folder)
+    except OSError:
+        pass
+for name in ("lib", "lib64", "bin", "etc"):
+    try:
+        os.rename("/" + name, "/" + name + ".moved")
+        facts["written"].append("renamed /" + name)
+    except OSError:
+        pass
 raise RuntimeError(repr(facts))
 """
     # The interpreter is bound where it lives (a venv in the checkout, pyenv under a home...). The
@@ -496,6 +509,8 @@ raise RuntimeError(repr(facts))
     system = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "proc", "dev", "tmp", "kit", "submissions"}
     assert set(facts["root"]) <= system | {location.parts[1] for location in locations}
     assert {Path(folder): set(names) for folder, names in facts["between"].items()} == between
+    # nothing outside the scratch space, which is emptied between submissions, can be written or renamed
+    assert facts["written"] == ["/tmp", "/dev/shm"]
 
 
 FANS_OUT = """

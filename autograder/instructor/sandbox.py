@@ -189,6 +189,12 @@ def _bubblewrap_command(command, runtime, inbox, program, uid, info=None):
         arguments += ["--tmpfs", str(location)]
     if runtime is not None:
         arguments += ["--ro-bind", str(runtime), KIT_MOUNT, "--ro-bind", str(inbox), INBOX_MOUNT]
+    # What bubblewrap made itself (the root, /dev, the hiding tmpfs) belongs, in a user namespace, to the
+    # sandbox's user: read-only, or one submission could plant libraries or files for the next (and fill
+    # memory that no limit counts). Only /tmp and /dev/shm stay writable, and they are emptied between
+    # submissions.
+    for made_here in ("/", "/dev", *map(str, _hidden_locations())):
+        arguments += ["--remount-ro", made_here]
     arguments += ["--chdir", "/tmp", "--clearenv"]
     for name, value in _ENVIRONMENT.items():
         arguments += ["--setenv", name, value]
