@@ -25,3 +25,23 @@ def test_peak_grows_with_the_square_for_a_full_score_matrix():
     _, small = peak_bytes(scores, torch.randn(100, 4))
     _, large = peak_bytes(scores, torch.randn(200, 4))
     assert 3.5 < large / small < 4.5
+
+
+def test_the_counter_sees_the_products_and_refuses_totals_changed_by_hand():
+    """Does the counter count a matrix product's multiply-adds, see none of work done outside it, and refuse
+    totals that the measured code rewrote?"""
+    q, k = torch.randn(30, 4), torch.randn(20, 4)
+    with PeakMemory(q, k) as memory:
+        q @ k.T
+    assert memory.verified()[1] == 30 * 20 * 4
+    with PeakMemory(q, k) as memory:
+        torch.from_numpy(q.numpy() @ k.numpy().T).clone()
+    assert memory.verified()[1] == 0
+    with PeakMemory(q, k) as memory:
+        (q @ k.T).sum()
+        memory.peak, memory.current = 16, -10 ** 15
+    try:
+        memory.verified()
+        raise AssertionError("a counter changed by hand was accepted")
+    except ValueError as error:
+        assert "changed" in str(error)

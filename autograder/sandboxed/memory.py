@@ -13,6 +13,12 @@ Memory can only grow when an operation returns a new tensor, so checking after e
 finds the true peak of what it tracks. Not tracked: the inputs (created before the block) and a
 fused kernel's internal scratch space, which never becomes a tensor.
 
+It also counts the multiply-adds of the matrix products it sees (mm, bmm, addmm, baddbmm and the
+fused attention kernels): attention that really ran through torch did at least the n_q · n_k · d of
+QKᵀ. Work done where the mode cannot see it (numpy, or torch with the mode switched off) leaves that
+count near zero, and `verified()` refuses a counter whose totals were changed by hand. Code under test
+runs in the same process, so this raises the bar rather than closing every way round it.
+
 It imports only torch, so it runs beside student code in the sandbox, in a notebook and in the
 benchmarks alike.
 """
@@ -39,6 +45,7 @@ class PeakMemory(TorchDispatchMode):
         self._live = {}  # data_ptr -> (weak reference, bytes)
         self.current = 0
         self.peak = 0
+        self.multiply_adds = 0
 
     def __enter__(self):
         # One intra-op thread while counting: memory does not depend on it, and with the mode's Python
@@ -56,6 +63,7 @@ class PeakMemory(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))
+        self.multiply_adds += _multiply_adds(func, args)
         self._forget_freed()
         for tensor in tree_leaves(result):
             if isinstance(tensor, torch.Tensor) and tensor.device.type != "meta":
@@ -67,11 +75,44 @@ class PeakMemory(TorchDispatchMode):
         self.peak = max(self.peak, self.current)
         return result
 
+    def verified(self):
+        """(peak, multiply_adds), once the block has ended; ValueError if the totals no longer add up (changed by
+        the code that was measured)."""
+        self._forget_freed()
+        live = sum(size for _, size in self._live.values())
+        if self.current != live or not 0 <= self.current <= self.peak or self.multiply_adds < 0:
+            raise ValueError("the memory counter was changed by the code it measured")
+        return self.peak, self.multiply_adds
+
     def _forget_freed(self):
         for pointer, (reference, size) in list(self._live.items()):
             if reference.expired():
                 del self._live[pointer]
                 self.current -= size
+
+
+_PRODUCTS = {"mm", "bmm", "addmm", "baddbmm"}
+_FUSED = ("_scaled_dot_product",)
+
+
+def _multiply_adds(func, args):
+    """The multiply-adds of one matrix product (or fused attention) from its inputs' shapes; 0 for anything else."""
+    name = func.__name__.split(".")[0]
+    shapes = [tuple(arg.shape) for arg in args if isinstance(arg, torch.Tensor)]
+    if name in _PRODUCTS and len(shapes) >= 2:
+        first, second = shapes[-2], shapes[-1]  # addmm and baddbmm take the added tensor first
+        if len(first) >= 2 and len(second) >= 2:
+            batch = 1
+            for size in first[:-2]:
+                batch *= size
+            return batch * first[-2] * first[-1] * second[-1]
+    if name.startswith(_FUSED) and len(shapes) >= 3 and all(len(shape) >= 2 for shape in shapes[:3]):
+        query, key, value = shapes[:3]
+        batch = 1
+        for size in query[:-2]:
+            batch *= size
+        return batch * query[-2] * key[-2] * (query[-1] + value[-1])
+    return 0
 
 
 def peak_bytes(function, *args, **kwargs):

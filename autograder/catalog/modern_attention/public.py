@@ -48,6 +48,12 @@ def judge_rope_relative(probes, observed, expected):
         return f"{probes[0]['label']}: a rotation keeps lengths, but the {lengths}"
     before = outputs[0] @ outputs[1].transpose(-2, -1)
     after = outputs[2] @ outputs[3].transpose(-2, -1)
+    positions = probes[0]["args"][1]
+    apart = positions.unsqueeze(-1) != positions  # (n, n): pairs of tokens at different positions
+    raw = probes[0]["args"][0] @ probes[1]["args"][0].transpose(-2, -1)
+    if mismatch("scores", before[..., apart], raw[..., apart]) is None:
+        return (f"{probes[0]['label']}: rotated q · rotated k equals q · k for tokens at different positions: the "
+                "rotation does not depend on position (each token turns by its position times the pair's frequency)")
     message = mismatch("scores", after, before)
     if message:
         shift = int(probes[2]["args"][1][0] - probes[0]["args"][1][0])
@@ -175,7 +181,8 @@ def judge_gqa_layers(probes, observed, expected):
 
 
 def cache_probes(generator):
-    """Pairs: the full causal forward on x, then the same module fed x in pieces with use_cache=True."""
+    """Triples: the full causal forward on x, the same module fed x in pieces with use_cache=True, and the
+    full forward on x with token 0 changed."""
     probes = []
     for b, n, heads, kv, pieces in ((2, 7, 4, 2, (3, 1, 1, 2)), (1, 5, 2, 1, (1, 1, 1, 1, 1))):
         state = gqa_state(generator, 6, 8 * heads // 2, heads, kv, True)
@@ -188,7 +195,10 @@ def cache_probes(generator):
             start += size
         decoded = dict(full, args=[], steps=steps, pieces=list(pieces),
                        label=f"the same module fed tokens {' | '.join(_spans(pieces))} with use_cache=True")
-        probes += [full, decoded]
+        altered = x.clone()
+        altered[:, 0] = randn(generator, b, 6)
+        earlier = dict(full, args=[altered], label=f"{full['label']} with token 0 changed")
+        probes += [full, decoded, earlier]
     return probes
 
 
@@ -201,8 +211,15 @@ def _spans(pieces):
 
 
 def judge_cache(probes, observed, expected):
-    for index in range(0, len(probes), 2):
+    """Triples: the full forward, the same fed in pieces with the cache, and the full forward with token 0
+    changed, whose last token must change too (attention reads earlier tokens; a map of each token alone,
+    or a constant, would pass the comparison with itself)."""
+    for index in range(0, len(probes), 3):
         full, decoded = observed[index]["outputs"][0], observed[index + 1]["outputs"]
+        changed = observed[index + 2]["outputs"][0]
+        if tuple(changed.shape) == tuple(full.shape) and mismatch("output", changed[:, -1], full[:, -1]) is None:
+            return (f"{probes[index + 2]['label']}: the last token's output did not change: it does not attend "
+                    "to earlier tokens")
         pieces, start = probes[index + 1]["pieces"], 0
         if len(decoded) != len(pieces):
             return f"{probes[index + 1]['label']}: {len(decoded)} outputs for {len(pieces)} calls"
@@ -257,15 +274,24 @@ def tiled_memory_probes(generator):
 
 
 def judge_tiled_memory(probes, observed, expected):
-    """The peak at n2 is at most (n2/n1)^1.5 times the peak at n1: halfway, on a log scale, between growing
-    with n (tiles) and with n² (a full score matrix)."""
+    """The output equals F.scaled_dot_product_attention; the products the counter saw hold at least QKᵀ's
+    n_q · n_k · d_k multiply-adds (work it cannot see, in numpy or with the counter switched off, would
+    go unmeasured); and the peak at n2 is at most (n2/n1)^1.5 times the peak at n1: halfway, on a log
+    scale, between growing with n (tiles) and with n² (a full score matrix)."""
     peaks = []
     for probe, got in zip(probes, observed):
-        outputs, want = got["outputs"], (*probe["args"][0].shape[:-1], probe["args"][2].shape[-1])
-        if len(outputs) != 2 or tuple(outputs[0].shape) != want:
+        query, key, value = probe["args"]
+        outputs, want = got["outputs"], (*query.shape[:-1], value.shape[-1])
+        if len(outputs) != 3 or tuple(outputs[0].shape) != want:
             return f"{probe['label']}: output has shape {shape_text(outputs[0].shape)}, expected {shape_text(want)}"
-        if not outputs[0].isfinite().all():
-            return f"{probe['label']}: the output holds NaN or infinity"
+        message = mismatch("output", outputs[0], F.scaled_dot_product_attention(query, key, value))
+        if message:
+            return f"{probe['label']}: not F.scaled_dot_product_attention(…): {message}"
+        needed = query.shape[-2] * key.shape[-2] * query.shape[-1]
+        if int(outputs[2].item()) < needed:
+            return (f"{probe['label']}: the memory counter saw {int(outputs[2].item()):,} multiply-adds of matrix "
+                    f"products, fewer than QKᵀ alone needs ({needed:,}): compute with torch operations, where "
+                    "the memory they take can be measured")
         peaks.append(int(outputs[1].item()))
     (n1, n2), (small, large) = MEMORY_LENGTHS, peaks
     if small <= 0:
