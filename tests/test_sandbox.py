@@ -639,3 +639,28 @@ def test_what_a_submission_says_never_stops_the_batch_or_its_reports(tmp_path):
     for name in ("results.json", "grades.csv", "report.md", "scores.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0, name
     assert (tmp_path / "out" / "feedback" / "z_honest" / f"{VEHICLE.id}.html").exists()
+
+
+SLOW_AND_HANGING = """
+import time
+time.sleep(1.2)
+def hang(*args, **kwargs):
+    while True:
+        pass
+""" + "\n".join(f"{name} = hang" for name in VEHICLE.parts) + "\n"
+
+
+def test_a_slow_load_and_hanging_checks_cost_a_bounded_time(tmp_path):
+    """When a submission loads slowly and every check hangs, does the worker stop reloading it once its loads
+    have used up their budget, instead of paying load and timeout again for every check?"""
+    from autograder.discovery import discover
+    from autograder.instructor.grading import grade_all
+    from autograder.instructor.settings import KitSettings
+
+    (tmp_path / FILE).write_text(SLOW_AND_HANGING)
+    settings = KitSettings(probe_timeout=0.3, load_timeout=1.5)
+    targets, _ = discover([tmp_path / FILE])
+    report, = grade_all(targets, settings, jobs=1)
+    given_up = [check for check in report.checks if "the rest were given up" in check.message]
+    assert report.score == 0 and given_up and len(given_up) < len(report.checks)
+    assert all(check.status == "timeout" for check in given_up)

@@ -40,6 +40,7 @@ from .probes import observe
 ZYGOTE = None  # set in main()
 OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
 LINE_LIMIT = 32 * 1024 * 1024  # an observation larger than this is not a plausible answer
+RELOAD_BUDGET = 2  # load_timeouts a submission may spend loading, all its restarts after stopped checks together
 # Limits of the process that runs student code, besides its address space (request["memory"]).
 CHILD_LIMITS = {
     resource.RLIMIT_NPROC: 128,  # processes and threads of the sandbox's user: a fork bomb stops here
@@ -215,9 +216,19 @@ def _private(fd):
 def grade(request):
     probes = wire.decode(request["probes"])
     observations, problems, output = [None] * len(probes), [], bytearray()
-    start = 0
+    start, loading = 0, 0.0
     while start < len(probes):
+        if start and loading > RELOAD_BUDGET * request["load_timeout"]:
+            # each stop reloads the submission: a slow load times a check that hangs, check after check,
+            # would hold the worker (and the students after) for minutes
+            message = (f"not run: after {loading:.0f} s spent loading the submission again and again, after "
+                       "checks that stopped, the rest were given up")
+            for rest in range(start, len(probes)):
+                observations[rest] = {"error": failure(ErrorKind.TIMEOUT, message)}
+            break
+        began = time.monotonic()
         loaded, results, stop = _run_child(request, probes, start, output)
+        loading += loaded.pop("seconds", time.monotonic() - began)
         problems = loaded.get("problems", problems)
         for index, observation in results:
             observations[index] = observation
@@ -252,7 +263,9 @@ def _run_child(request, probes, start, output):
     lines = Lines(read_end, LINE_LIMIT)
     loaded, results, stop = {}, [], None
     try:
+        began = time.monotonic()
         first = lines.next(request["load_timeout"])
+        seconds = time.monotonic() - began
         if isinstance(first, str):
             loaded = _load_report(first)
             if loaded is None:
@@ -260,6 +273,7 @@ def _run_child(request, probes, start, output):
                                                             "cannot read while loading the submission"))
             if "fatal" in loaded:
                 return loaded, results, (None, failure(ErrorKind.REFUSED, loaded["fatal"]))
+            loaded["seconds"] = seconds
             for index in range(start, len(probes)):
                 line = lines.next(request["probe_timeout"])
                 if not isinstance(line, str):
