@@ -664,3 +664,34 @@ def test_a_slow_load_and_hanging_checks_cost_a_bounded_time(tmp_path):
     given_up = [check for check in report.checks if "the rest were given up" in check.message]
     assert report.score == 0 and given_up and len(given_up) < len(report.checks)
     assert all(check.status == "timeout" for check in given_up)
+
+
+
+HOARDS = HONEST + """
+_honest_forward = SelfAttention.forward
+BIG = [torch.zeros(20_000, dtype=torch.float64) for _ in range(4)]  # 640 kB more with every answer
+
+
+def _hoarding_forward(self, x):
+    return (_honest_forward(self, x), *BIG)
+
+
+SelfAttention.forward = _hoarding_forward
+"""
+
+
+def test_answers_are_bounded_per_submission_as_well_as_per_answer(tmp_path):
+    """Does the worker stop taking answers from a submission once they pass its total limit, so that many answers,
+    each under the limit for one, cannot fill the worker's memory?"""
+    from autograder.discovery import discover
+    from autograder.instructor.grading import grade
+    from autograder.instructor.sandbox import Limits, WorkerPool
+    from autograder.instructor.settings import KitSettings
+
+    (tmp_path / FILE).write_text(HOARDS)
+    target, = discover([tmp_path / FILE])[0]
+    with WorkerPool(1, limits=Limits(answers=2_000_000)) as pool:
+        pool.ready()
+        report = grade(target, pool, KitSettings())
+    stopped = [check for check in report.checks if "answers this large are not plausible" in check.message]
+    assert stopped and report.score < 10

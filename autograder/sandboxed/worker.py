@@ -6,7 +6,7 @@ which the grader copies whole into the sandbox (tests/test_layout.py holds it to
 
 Protocol, one JSON line each way per submission, on the worker's stdin and on a
 private copy of its stdout that no child inherits:
-  request   {"folder", "name", "exercise", "parts", "probes", "probe_timeout", "load_timeout", "memory"}
+  request   {"folder", "name", "exercise", "parts", "probes", "probe_timeout", "load_timeout", "memory", "answers"}
   response  {"observations": [...], "problems": [...], "output": "first bytes the code printed"}
 The worker first says "ready" once torch is loaded. The child sends one line per probe as it goes, so a hang or a crash costs only the
 probe in flight: the worker marks it, forks a new child, and carries on with the rest.
@@ -216,7 +216,7 @@ def _private(fd):
 def grade(request):
     probes = wire.decode(request["probes"])
     observations, problems, output = [None] * len(probes), [], bytearray()
-    start, loading = 0, 0.0
+    start, loading, received = 0, 0.0, [0]
     while start < len(probes):
         if start and loading > RELOAD_BUDGET * request["load_timeout"]:
             # each stop reloads the submission: a slow load times a check that hangs, check after check,
@@ -227,7 +227,7 @@ def grade(request):
                 observations[rest] = {"error": failure(ErrorKind.TIMEOUT, message)}
             break
         began = time.monotonic()
-        loaded, results, stop = _run_child(request, probes, start, output)
+        loaded, results, stop = _run_child(request, probes, start, output, received)
         loading += loaded.pop("seconds", time.monotonic() - began)
         problems = loaded.get("problems", problems)
         for index, observation in results:
@@ -250,8 +250,9 @@ def grade(request):
             "output": output[:OUTPUT_KEPT].decode(errors="replace")}
 
 
-def _run_child(request, probes, start, output):
-    """Fork a child that loads the submission and runs probes[start:]; returns (load info, results, stop)."""
+def _run_child(request, probes, start, output, received):
+    """Fork a child that loads the submission and runs probes[start:]; returns (load info, results, stop).
+    received[0] counts the bytes of answers taken from the submission so far, restarts included."""
     read_end, write_end = os.pipe()
     out_read, out_write = os.pipe()
     try:
@@ -278,6 +279,12 @@ def _run_child(request, probes, start, output):
                 line = lines.next(request["probe_timeout"])
                 if not isinstance(line, str):
                     stop = (index, _why(line, pid, request, output, probe=probes[index]))
+                    break
+                received[0] += len(line)
+                if received[0] > request["answers"]:
+                    what = probes[index].get("label", "a check")
+                    stop = (index, failure(ErrorKind.CRASH, f"the submission's answers passed {request['answers']:,} bytes "
+                                                    f"in all while {what}: answers this large are not plausible"))
                     break
                 try:
                     results.append((index, wire.observation(json.loads(line))))
