@@ -262,7 +262,7 @@ def judge_tiled_sdpa(probes, observed, expected):
     return None
 
 
-MEMORY_LENGTHS = (128, 512)
+MEMORY_LENGTHS = (64, 256)
 
 
 def tiled_memory_probes(generator):
