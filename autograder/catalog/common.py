@@ -236,3 +236,26 @@ def padding_changes_nothing(probes, observed, expected):
                 return (f"{probe['label']}: the output at real tokens holds NaN or infinity; a query that sees "
                         "no key must not leave NaN behind for the next layer")
     return unchanged_where("output", lambda probe: ~probe["kwargs"]["padding_mask"])(probes, observed, expected)
+
+
+LEFT_PADDING = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
+
+
+def padding_pairs(generator, d_out, build):
+    """Probes for padding_changes_nothing: left-padded x, then the same with the padding tokens' contents
+    changed; batched, unbatched, and through two stacked layers (d_in = d_out, so one feeds the next), as
+    every real model runs: a query that can see no key must not leave NaN for the next layer.
+    build(d_in) -> (target, init, state) of the layer."""
+    probes = []
+    for lead, layers in (((2,), 1), ((), 1), ((2,), 2)):
+        d_in = 4 if layers == 1 else d_out
+        target, init, state = build(d_in)
+        x = randn(generator, *lead, 6, d_in)
+        mask = LEFT_PADDING if lead else LEFT_PADDING[1]
+        altered = torch.where(mask.unsqueeze(-1), randn(generator, *x.shape), x)
+        stacked = " through two stacked layers" if layers == 2 else ""
+        for inputs, label in ((x, f"x {tuple(x.shape)} with left padding{stacked}"),
+                              (altered, f"the padding tokens changed{stacked}")):
+            probes.append(forward_probe(target, init, [inputs], kwargs={"padding_mask": mask},
+                                        state=state, dtype="float64", label=label, repeat=layers))
+    return probes

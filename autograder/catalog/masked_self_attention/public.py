@@ -5,7 +5,7 @@ from ...checks import Check
 from ...compare import mismatch
 from . import EXERCISE as DECLARED
 from ..common import (between, forward_probe, fully_blocked_rows, has_shapes, layers_are, left_padding, fixture_check,
-                     padding_changes_nothing, projection_state, projections_of, raises, randn, unchanged_where)
+                     padding_changes_nothing, padding_pairs, projection_state, projections_of, raises, randn, unchanged_where)
 
 EXERCISE = DECLARED.id
 HEAD_VALUES = "output equals the reference with the same weights, with and without padding"
@@ -82,25 +82,9 @@ def causality_probes(generator):
 
 
 def padding_probes(generator):
-    """Pairs: x with left padding, then the same with the padding tokens' contents changed.
-
-    The last pair runs two stacked layers (the output of the first is the input of the second), as
-    every real model does: a query that can see no key must not leave NaN for the next layer.
-    """
-    probes = []
-    padding = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
-    for lead, layers in (((2,), 1), ((), 1), ((2,), 2)):
-        d_in = 4 if layers == 1 else 3  # a stacked layer reads what the one before it wrote: d_in = d_out
-        state = projection_state(generator, d_in, d_in, 3, False)
-        x = randn(generator, *lead, 6, d_in)
-        mask = padding if lead else padding[1]
-        altered = torch.where(mask.unsqueeze(-1), randn(generator, *x.shape), x)
-        stacked = " through two stacked layers" if layers == 2 else ""
-        for inputs, label in ((x, f"x {tuple(x.shape)} with left padding{stacked}"),
-                              (altered, f"the padding tokens changed{stacked}")):
-            probes.append(forward_probe(HEAD, head_init(d_in, 3, 6), [inputs], kwargs={"padding_mask": mask},
-                                        state=state, dtype="float64", label=label, repeat=layers))
-    return probes
+    """Pairs: x with left padding, then its padding tokens changed (catalog/common.py, padding_pairs)."""
+    return padding_pairs(generator, 3, lambda d_in: (HEAD, head_init(d_in, 3, 6),
+                                                     projection_state(generator, d_in, d_in, 3, False)))
 
 
 DROPOUT_VALUE = torch.tensor([1.0, -2.0, 3.0, 0.5], dtype=torch.float64)

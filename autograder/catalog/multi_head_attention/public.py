@@ -9,7 +9,7 @@ from ...checks import Check
 from ...compare import mismatch, shape_text
 from . import EXERCISE as DECLARED
 from ..common import (between, forward_probe, has_shapes, layers_are, linear_state,
-                     fixture_check, padding_changes_nothing, projection_state, projections_of, raises, randn,
+                     fixture_check, padding_changes_nothing, padding_pairs, projection_state, projections_of, raises, randn,
                      unchanged_where)
 
 EXERCISE = DECLARED.id
@@ -209,22 +209,10 @@ def mha_causality_probes(generator):
 
 
 def mha_padding_probes(generator):
-    """Pairs: left-padded x, then the same with the padding tokens' contents changed; batched, unbatched,
-    and two stacked layers (d_in = d_out), where a query that sees no key must not leave NaN behind."""
-    padding = torch.tensor([[True, True, False, False, False, False], [False, True, False, True, False, False]])
-    probes = []
-    for lead, layers in (((2,), 1), ((), 1), ((2,), 2)):
-        d_in = 4 if layers == 1 else 6
-        state = projection_state(generator, d_in, d_in, 6, False) | linear_state(generator, "out_proj", 6, 6, True)
-        x = randn(generator, *lead, 6, d_in)
-        mask = padding if lead else padding[1]
-        altered = torch.where(mask.unsqueeze(-1), randn(generator, *x.shape), x)
-        stacked = " through two stacked layers" if layers == 2 else ""
-        for inputs, label in ((x, f"x {tuple(x.shape)} with left padding{stacked}"),
-                              (altered, f"the padding tokens changed{stacked}")):
-            probes.append(forward_probe(MHA, init(d_in, 6, 6, 0.0, 2), [inputs], kwargs={"padding_mask": mask},
-                                        state=state, dtype="float64", label=label, repeat=layers))
-    return probes
+    """Pairs: x with left padding, then its padding tokens changed (catalog/common.py, padding_pairs)."""
+    return padding_pairs(generator, 6, lambda d_in: (
+        MHA, init(d_in, 6, 6, 0.0, 2),
+        projection_state(generator, d_in, d_in, 6, False) | linear_state(generator, "out_proj", 6, 6, True)))
 
 
 def mha_masking_probes(generator):
