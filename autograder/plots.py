@@ -39,10 +39,3 @@ def show_weights(weights, queries, keys, title="attention weights", ax=None, mas
                             color="white" if value > 0.6 else "black")
     return ax
 
-
-def entropy(weights):
-    """Mean entropy, in nats, of the rows of a weight matrix (0 = one key takes all the weight)."""
-    import torch
-
-    weights = weights.detach().double()
-    return -(weights * weights.clamp_min(1e-300).log()).sum(dim=-1).mean().item()

@@ -137,3 +137,16 @@ def test_the_course_settings_change_what_autograde_records(course):
     assert f"/{gains.points:g} " in row(before) and f"/{gains.points + 0.5:g} " in row(after)
     block = lambda text: text[text.index(failing.id.split(".", 1)[1]):].split(" ✓ ")[0].split(" ✗ ")[0]  # noqa: E731
     assert block(before) != block(after)  # other inputs, other numbers in the message
+
+
+def test_the_release_steps_are_nbgraders_own_then_the_kits():
+    """Does the config's list of generate_assignment steps, written out by name (so that reading the config
+    imports no nbgrader), equal the installed nbgrader's own list followed by KernelLanguageInfo, so that an
+    nbgrader upgrade that changes its list is noticed here?"""
+    from nbgrader.converters import GenerateAssignment
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    written = [name.rsplit(".", 1)[1] for name in config.GenerateAssignment.preprocessors]
+    shipped = [step.__name__ for step in GenerateAssignment.preprocessors.default()]
+    assert written == shipped + ["KernelLanguageInfo"]
