@@ -39,7 +39,8 @@ def student_of(path, root=None):
     return chain[0] if len(chain) >= 2 else None  # a student's folder, then at least the file
 
 
-WALK_LIMIT = 20000  # entries looked at under one folder: an upload of many thousands of files is cut short
+WALK_LIMIT = 20000  # files and folders looked at per student: an upload of many thousands of files is cut short
+WALK_DEPTH = 32  # folder levels looked into below the folder walked
 
 
 def discover(paths, exercise=None):
@@ -95,13 +96,28 @@ def _files_under(folder, skipped):
     and the other students' folders are still looked at, so one student's flood costs only that student.
     """
     found, seen, given_up = [], {}, set()
+    rooted = any(part in MARKERS for part in Path(os.path.abspath(folder)).parts)
     for top, folders, files in os.walk(folder, followlinks=False):
         relative = Path(top).relative_to(folder).parts
-        owner = _owner(relative)
+        owner = _owner(relative, rooted)
         if owner in given_up:
             folders[:] = []
             continue
         folders[:] = sorted(name for name in folders if not name.startswith((".", "__pycache__")))
+        if relative and len(relative) >= WALK_DEPTH:  # deeper than any submission; and os.walk recurses per level
+            key = owner or relative[:1]
+            skipped.append((folder.joinpath(*key), f"folders nested deeper than {WALK_DEPTH}; those were not looked at"))
+            given_up.add(key)
+            folders[:] = []
+            continue
+        if relative:  # a folder counts against its owner's allowance as a file does
+            key = owner or relative[:1]
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > WALK_LIMIT:
+                skipped.append((folder.joinpath(*key), f"more than {WALK_LIMIT} files; the rest were not looked at"))
+                given_up.add(key)
+                folders[:] = []
+                continue
         for name in sorted(files):
             key = owner or (name,)
             seen[key] = seen.get(key, 0) + 1
@@ -120,12 +136,13 @@ def _files_under(folder, skipped):
     return found
 
 
-def _owner(relative):
-    """Whose files these are, as the leading parts of a path below the folder walked: up to the student's
-    folder after the first `submitted`/`autograded` (a student cannot open new ones by naming folders of their
-    own so), else the first part; None at the top."""
+def _owner(relative, rooted=False):
+    """Whose files these are, as the leading parts of a path below the folder walked: where the folder walked
+    is itself inside `submitted`/`autograded`, the first part (the student's folder); else up to the student's
+    folder after the first marker below; else the first part; None at the top. A student cannot open a new
+    allowance by naming folders of their own `submitted`."""
     marked = [index for index, part in enumerate(relative) if part in MARKERS]
-    if marked:
+    if marked and not rooted:
         return tuple(relative[:marked[0] + 2])
     return tuple(relative[:1]) or None
 

@@ -190,3 +190,29 @@ def test_a_flood_of_files_costs_only_its_own_student(tmp_path, monkeypatch):
     assert [(target.student, target.exercise) for target in targets] == [("zed", FIRST.id)]
     assert [(path.relative_to(course).as_posix(), "more than 5 files" in why) for path, why in skipped] == [
         ("submitted/aaa", True)]
+
+
+def test_deep_folders_and_a_walk_from_submitted_cost_only_their_own_student(tmp_path, monkeypatch):
+    """Graded from submitted/ itself, does a folder named submitted inside a student's own open no new
+    allowance, and do folders nested deeper than any submission (os.walk recurses per level) cost only that
+    student instead of stopping the whole run?"""
+    from autograder import discovery
+
+    monkeypatch.setattr(discovery, "WALK_LIMIT", 5)
+    submitted = tmp_path / "submitted"
+    flood = submitted / "ada" / "a"
+    flood.mkdir(parents=True)
+    for index in range(8):
+        (flood / f"junk{index}.txt").write_text("")
+    (submitted / "ada" / "submitted" / "x").mkdir(parents=True)
+    (submitted / "ada" / "submitted" / "x" / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    deep = submitted / "bob"
+    for _ in range(discovery.WALK_DEPTH + 8):
+        deep = deep / "a"
+    deep.mkdir(parents=True)
+    for student in ("cy", "zed"):
+        (submitted / student).mkdir()
+        (submitted / student / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    targets, skipped = discovery.discover([submitted])
+    assert [target.student for target in targets] == ["cy", "zed"]
+    assert sorted(path.relative_to(submitted).as_posix() for path, _ in skipped) == ["ada", "bob"]

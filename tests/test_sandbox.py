@@ -695,3 +695,23 @@ def test_answers_are_bounded_per_submission_as_well_as_per_answer(tmp_path):
         report = grade(target, pool, KitSettings())
     stopped = [check for check in report.checks if "answers this large are not plausible" in check.message]
     assert stopped and report.score < 10
+
+
+NESTS = HONEST + """
+import os
+os.write(3, b'{"problems": []}\\n')
+os.write(3, ('{"dict": {"info": [' + ",".join(["[]"] * 70_000) + ']}}\\n').encode())
+"""
+
+
+def test_an_answer_of_countless_small_lists_is_refused_before_it_is_parsed(tmp_path):
+    """Does an answer written straight to the answer pipe as tens of thousands of empty lists (cheap as text,
+    dear once parsed) stop that submission's check, unparsed, while the next student keeps 10/10?"""
+    for student, text in (("a_nests", NESTS), ("b_after", HONEST)):
+        (tmp_path / "submitted" / student).mkdir(parents=True)
+        (tmp_path / "submitted" / student / FILE).write_text(text)
+    completed = run_kit("grade", tmp_path / "submitted", "--json", "-", "--jobs", "1")
+    results = {result["student"]: result for result in json.loads(completed.stdout)["results"]}
+    assert any("lists" in check["message"] and "not a plausible answer" in check["message"]
+               for check in results["a_nests"]["checks"])
+    assert results["b_after"]["score"] == 10.0

@@ -40,6 +40,7 @@ from .probes import observe
 ZYGOTE = None  # set in main()
 OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
 LINE_LIMIT = 32 * 1024 * 1024  # an observation larger than this is not a plausible answer
+CONTAINERS_LIMIT = 1 << 16  # lists and dicts in one answer: parsed, each costs ~60 bytes per 2 bytes of text
 RELOAD_BUDGET = 2  # load_timeouts a submission may spend loading, all its restarts after stopped checks together
 # Limits of the process that runs student code, besides its address space (request["memory"]).
 CHILD_LIMITS = {
@@ -285,6 +286,11 @@ def _run_child(request, probes, start, output, received):
                     what = probes[index].get("label", "a check")
                     stop = (index, failure(ErrorKind.CRASH, f"the submission's answers passed {request['answers']:,} bytes "
                                                     f"in all while {what}: answers this large are not plausible"))
+                    break
+                if line.count("[") + line.count("{") > CONTAINERS_LIMIT:
+                    what = probes[index].get("label", "a check")
+                    stop = (index, failure(ErrorKind.CRASH, f"the submission's process sent an answer of more than "
+                                                    f"{CONTAINERS_LIMIT:,} lists while {what}: not a plausible answer"))
                     break
                 try:
                     results.append((index, wire.observation(json.loads(line))))
