@@ -37,7 +37,7 @@ class NotImplementedError(_MessageOnly, builtins.NotImplementedError):  # keeps 
 def _in_process(namespace):
     def observe_all(probes):
         with _silenced():
-            return observer(namespace)(probes)
+            return observer(namespace, kernel=True)(probes)
 
     return observe_all
 

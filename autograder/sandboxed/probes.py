@@ -60,18 +60,19 @@ class ProbeError(Exception):
     """Student code raised, or did not provide what the probe needs."""
 
 
-def observer(namespace):
-    """observe_all(probes) -> observations, for a namespace loaded in this process."""
-    return lambda probes: [observe(namespace, probe) for probe in probes]
+def observer(namespace, kernel=False):
+    """observe_all(probes) -> observations, for a namespace loaded in this process (kernel: a notebook kernel's
+    globals, where a missing name usually means a cell not run yet)."""
+    return lambda probes: [observe(namespace, probe, kernel) for probe in probes]
 
 
-def observe(namespace, probe):
+def observe(namespace, probe, kernel=False):
     """Run one probe against a submission's namespace; never raises."""
     stage = f"looking up {probe['target']}"
     try:
         target = namespace.get(probe["target"])
         if target is None:
-            raise ProbeError(_missing(namespace, probe["target"]))
+            raise ProbeError(_missing(namespace, probe["target"], kernel))
         if "init" not in probe:
             stage = f"calling {probe['target']}"
             args, kwargs = probe.get("args", []), probe.get("kwargs", {})
@@ -103,14 +104,17 @@ def observe(namespace, probe):
         return {"error": _error_report(error, stage)}
 
 
-def _missing(namespace, name):
-    """Why name is not there: a cell or file that failed, or a renamed definition."""
+def _missing(namespace, name, kernel=False):
+    """Why name is not there: a cell or file that failed, a cell not run yet, or a renamed definition."""
     problems = namespace.get("__kit_load_problems__") or []
     if problems:
         return f"{name} is not defined, because " + "; ".join(problems)
     defined = [key for key, value in namespace.items() if isinstance(value, type) or callable(value)]
     close = difflib.get_close_matches(name, defined, n=1, cutoff=0.5)
     renamed = f" (there is a {close[0]}: was it renamed?)" if close else ""
+    if kernel:
+        return (f"{name} is not defined in this kernel{renamed}: run the cell that defines it, then this one "
+                "(an error above can stop Run All before it); keep the name the exercise gives")
     return f"{name} is not defined{renamed}; keep the name the exercise gives"
 
 

@@ -145,6 +145,14 @@ def cell(page, index):
     return page.locator(CELLS).nth(index)
 
 
+def prompt_number(locator):
+    """The execution count a cell's prompt shows ([7] gives 7), or 0 for a cell not run (or queued: [*])."""
+    import re
+
+    found = re.search(r"\[(\d+)\]", locator.locator(".jp-InputPrompt").inner_text())
+    return int(found.group(1)) if found else 0
+
+
 def tab_is_dirty(page):
     """Whether the open notebook's tab carries JupyterLab's mark of unsaved changes."""
     return "jp-mod-dirty" in (page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current").get_attribute("class") or "")
