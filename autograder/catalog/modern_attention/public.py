@@ -83,10 +83,13 @@ CACHE_SIZES = [
 
 
 def cache_size_probes(generator):
+    """The sizes above, and two drawn at random: a count is only right if it follows from its arguments."""
+    drawn = [(between(generator, 1, 4096), between(generator, 1, 48), between(generator, 1, 16),
+              32 * between(generator, 1, 4), 2 ** between(generator, 0, 2), "sizes drawn at random") for _ in range(2)]
     return [{"target": CACHE_BYTES, "args": [n, layers, kv, hd], "kwargs": {"bytes_per_value": size}, "number": True,
              "label": f"kv_cache_bytes({n}, num_layers={layers}, num_kv_heads={kv}, head_dim={hd}, "
                       f"bytes_per_value={size}): {what}"}
-            for n, layers, kv, hd, size, what in CACHE_SIZES]
+            for n, layers, kv, hd, size, what in CACHE_SIZES + drawn]
 
 
 def judge_cache_size(probes, observed, expected):
