@@ -61,27 +61,62 @@ def plan(checks, exercise, seed):
     return planned
 
 
+def redrawn(checks, seed, oracle):
+    """For grading (seed and oracle given): fresh probes for each public check that compares values with the
+    fixture, drawn as the fixture's were but from the course's seed, to be compared with the reference. The
+    published answers are then worth nothing unless the code computes them. None where there is no redraw."""
+    if seed is None or oracle is None:
+        return [None] * len(checks)
+    return [check.probes(torch.Generator().manual_seed(seed + zlib.crc32(f"{check.id}{REDRAW}".encode())))
+            if check.public and check.against == Against.FIXTURE else None for check in checks]
+
+
+REDRAW = "/redrawn"  # salts a redrawn check's seed, so its inputs differ from any hidden check's
+
+
 def run(exercise, observe_all, checks, *, seed=None, oracle=None, course=None):
     """Run the checks of an exercise; observe_all(probes) -> observations runs the student side.
 
-    seed and oracle are needed for hidden checks only; course gives the tolerances to judge with."""
+    seed and oracle are needed for hidden checks only, and make fixture checks also compare on a fresh draw
+    (redrawn); course gives the tolerances to judge with."""
     if oracle is None and any(not check.public for check in checks):
         raise ValueError("hidden checks compare with the reference: grade them with an oracle (instructors only)")
-    planned = plan(checks, exercise, seed)
-    # "check" groups a check's probes: once one of them hangs or crashes, the rest are not run
-    flat = [dict(probe, check=index) for index, probes in enumerate(planned) if probes for probe in probes]
+    planned, again = plan(checks, exercise, seed), redrawn(checks, seed, oracle)
+    # "check" groups a check's probes, its redrawn ones after them: once one hangs or crashes, the rest are not run
+    flat = [dict(probe, check=index) for index, (probes, more) in enumerate(zip(planned, again)) if probes
+            for probe in probes + (more or [])]
     observed_flat = iter(observe_all(flat))
     report = Report(exercise=exercise, seed=seed)
     with course_tolerances((course or CourseSettings()).tolerances):
-        for check, probes in zip(checks, planned):
+        for check, probes, more in zip(checks, planned, again):
             if probes is None:
                 report.checks.append(_result(check, Status.ERROR, "the fixture for this check is missing: "
                                              "instructors write it with `python -m autograder build`"))
                 continue
             observed = [next(observed_flat) for _ in probes]
-            report.checks.append(judge(check, exercise, probes, observed, oracle))
+            result = judge(check, exercise, probes, observed, oracle)
+            if more:
+                result = _judge_redrawn(check, exercise, result, more, [next(observed_flat) for _ in more], oracle)
+            report.checks.append(result)
         _keep_consistent_hints(exercise, report, dict(zip((check.id for check in checks), zip(checks, planned))), oracle)
     return report
+
+
+REDRAWN_HINT = ("the outputs must follow from the inputs: these match the published values on the published inputs "
+                "but not on others of the same kind, so something depends on those inputs in particular (their sizes, "
+                "their values, or answers kept from the fixture)")
+
+
+def _judge_redrawn(check, exercise, result, probes, observed, oracle):
+    """A fixture check that passed on the published inputs must also pass on the grader's redrawn ones."""
+    if result.status != Status.PASSED:
+        return result  # the published inputs already explain what is wrong, with the fixture's hints
+    redone = judge(replace(check, against=Against.REFERENCE), exercise, probes, observed, oracle)
+    if redone.status == Status.PASSED:
+        return result
+    redone.message = f"right on the published inputs, but on inputs the grader drew the same way: {redone.message}"
+    redone.hint = redone.hint or REDRAWN_HINT  # a known mistake or an error that explains itself is named instead
+    return redone
 
 
 def verdict(check, probes, observed, expected):

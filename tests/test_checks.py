@@ -120,3 +120,95 @@ def test_a_part_scores_the_same_alone_as_in_the_whole_exercise():
         parts = sum(run_checks(misconception.exercise, in_process(namespace), KitSettings(), parts=[part]).score
                     for part in registry.get(misconception.exercise).parts)
         assert parts == whole, misconception.id
+
+
+# Keys a call by its arguments (tensors by their bytes), in the test and in the submission alike.
+LOOKUP_KEY = '''
+def _lookup_key(args, kwargs):
+    import hashlib, torch
+    parts = []
+    for value in [*args, *sorted(kwargs.items())]:
+        value = value[1] if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) else value
+        if isinstance(value, torch.nn.Module):
+            continue
+        parts.append(value.detach().contiguous().numpy().tobytes() if isinstance(value, torch.Tensor) else repr(value))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+'''
+
+# The reference's answers on the published inputs, and wrong ones on any other: what a submission that keeps the
+# fixture's answers earns, written for any exercise by wrapping each graded name's outermost call.
+LOOKUP_WRAPPER = '''
+
+_PUBLISHED = {published!r}
+_depth = [0]
+
+
+def _published_only(call):
+    def wrapped(*args, **kwargs):
+        _depth[0] += 1
+        try:
+            result = call(*args, **kwargs)
+        finally:
+            _depth[0] -= 1
+        if _depth[0] or _lookup_key(args, kwargs) in _PUBLISHED:
+            return result
+        return tuple(map(_wrong, result)) if isinstance(result, tuple) else _wrong(result)
+    return wrapped
+
+
+def _wrong(value):
+    return value + 1 if hasattr(value, "shape") else 2 * value + 1  # a count: beyond any relative tolerance
+
+
+for _name in {parts!r}:
+    if isinstance(globals()[_name], type):
+        globals()[_name].forward = _published_only(globals()[_name].forward)
+    else:
+        globals()[_name] = _published_only(globals()[_name])
+'''
+
+
+def test_published_answers_kept_earn_nothing_at_grading(tmp_path, exercise):
+    """A submission that gives the reference's outputs on the published fixture's inputs and wrong ones elsewhere
+    passes the fixture checks in the student's self-check: does grading, which also draws fresh inputs of the
+    same kind for them, fail every one of them and say why?"""
+    import torch
+
+    from autograder import stored
+    from autograder.sandboxed import wire
+    from autograder.selfcheck import check_namespace
+    from autograder.sandboxed.loader import load
+
+    namespace = {}
+    exec(LOOKUP_KEY, namespace)
+    fixtures = stored.fixtures(exercise)
+    kept = {check.id for check in registry.checks(exercise) if check.against == "fixture"}
+    assert kept, f"{exercise} has no check against the fixture"
+    for check in registry.checks(exercise):  # a redraw changes nothing for probes the generator does not reach
+        if check.id in kept:
+            drawn = [json.dumps(wire.encode(check.probes(torch.Generator().manual_seed(s)))) for s in (1, 2)]
+            assert drawn[0] != drawn[1], f"{check.id} draws nothing from its generator: a stored answer would pass it"
+    published, targets = set(), set()
+    for check_id in kept:
+        for probe in fixtures[check_id]["probes"]:
+            targets.add(probe["target"])
+            for call in probe.get("steps", [probe]):
+                published.add(namespace["_lookup_key"](call.get("args", []), call.get("kwargs", {})))
+    text = (source_of_reference(exercise) + LOOKUP_KEY
+            + LOOKUP_WRAPPER.format(published=sorted(published), parts=sorted(targets)))
+    path = write_module(tmp_path, exercise, text)
+
+    submission = load(path, exercise, registry.get(exercise).parts)
+    self_check = check_namespace(submission.namespace, exercise)
+    assert {c.id for c in self_check.checks if c.id in kept and c.status == "passed"} == kept
+    graded = {c.id: c for c in grade_file(path, exercise).checks}
+    for check_id in kept:
+        assert graded[check_id].status == "failed" and graded[check_id].points == 0, check_id
+        assert "right on the published inputs, but on inputs the grader drew the same way" in graded[check_id].message
+        assert graded[check_id].hint == engine.REDRAWN_HINT
+
+
+def source_of_reference(exercise):
+    from helpers import reference as reference_text, without_markers
+
+    return without_markers(reference_text(exercise)).replace("from .", "from solutions.")
