@@ -61,8 +61,8 @@ Prefer an editor? `exercises/*.py` are the same exercises as modules:
 `.venv/bin/python -m autograder check exercises/{first.id}.py`.
 
 Only your answer cells are graded; put helpers inside them. Warnings and prints cost nothing. These
-are the public checks. The grader adds hidden ones with other sizes and weights, so match the
-behaviour, not the numbers. Keep the notebooks together: a notebook may use what you wrote in another.
+are the public checks. The grader adds hidden ones with other sizes and weights, and runs the checks
+that compare numbers again on fresh inputs, so match the behaviour, not the numbers. Keep the notebooks together: a notebook may use what you wrote in another.
 Submit the notebooks as your course asks.
 """
 
