@@ -45,6 +45,9 @@ def parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):  # a locale other than C.UTF-8 makes stdout strict: a file name that
+        if hasattr(stream, "reconfigure"):  # is not UTF-8 must never stop the batch at its last print
+            stream.reconfigure(errors="backslashreplace")
     args, rest = parser().parse_known_args(argv)
     if args.verb != "check" and instructor is None:
         print(f"error: `{args.verb}` is for instructors and is not part of the student kit", file=sys.stderr)

@@ -3,6 +3,7 @@ import html
 import re
 import shutil
 import textwrap
+import unicodedata
 
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
 # Jupyter right-aligns table cells by default; inline styles survive the sanitiser of untrusted notebooks
@@ -11,9 +12,31 @@ LEFT = "text-align:left;vertical-align:top;padding:3px 10px 3px 0"
 COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeout": "#9a6700"}
 
 
+def printable(text, keep="\n"):
+    """text as it may reach a terminal or a text file: every control character but those in keep (ESC, NEL, a
+    carriage return…), every invisible format character (bidirectional overrides) and every byte that was not
+    UTF-8 (a surrogate, in a file name) shown as an escape such as \\x1b. Submissions choose their messages and
+    file names: they must neither drive the instructor's terminal nor forge another line."""
+    def shown(character):
+        code = ord(character)
+        if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for an undecodable byte
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return "".join(shown(character) if character not in keep and unicodedata.category(character) in UNSAFE
+                   else character for character in text)
+
+
+UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format characters, surrogates, line and paragraph separators
+
+
 def text(report, *, width=None):
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
-    title = f"{report.submission} — {report.exercise}" if report.submission else report.exercise
+    return printable(_text(report, width))
+
+
+def _text(report, width):
+    title = f"{printable(report.submission, keep='')} — {report.exercise}" if report.submission else report.exercise
     lines = [f"{title}: {_points(report.score)}/{_points(report.max_score)} points"]
     for problem in report.problems:
         lines += textwrap.wrap(f"problem: {problem}", width, initial_indent=" ", subsequent_indent="   ")
@@ -55,12 +78,12 @@ def html_table(report, heading=None):
 
 def summary(reports):
     """One line per submission: student (or file), exercise, score."""
-    rows = [(report.student or report.submission or "", report.exercise, f"{_points(report.score)}/{_points(report.max_score)}")
+    rows = [(printable(report.student or report.submission or "", keep=""), report.exercise, f"{_points(report.score)}/{_points(report.max_score)}")
             for report in reports]
     widths = [max(len(row[column]) for row in rows + [("student", "exercise", "score")]) for column in range(3)]
     lines = ["  ".join(title.ljust(width) for title, width in zip(("student", "exercise", "score"), widths))]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 class Table:

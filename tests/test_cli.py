@@ -216,3 +216,33 @@ def test_deep_folders_and_a_walk_from_submitted_cost_only_their_own_student(tmp_
     targets, skipped = discovery.discover([submitted])
     assert [target.student for target in targets] == ["cy", "zed"]
     assert sorted(path.relative_to(submitted).as_posix() for path, _ in skipped) == ["ada", "bob"]
+
+
+def test_what_a_submission_writes_cannot_drive_the_terminal_or_stop_the_batch(tmp_path, kit):
+    """A student's exception message holding terminal escapes (clear the screen, next line, a title, a carriage
+    return, a bidirectional override), and a folder whose name is not UTF-8, graded with a strict stdout: is
+    everyone graded, and do stdout and the text files show those characters only as escapes?"""
+    import os
+
+    submitted = tmp_path / "submitted"
+    hostile = "\x1b[2J\x1b]0;owned\x07\x85\r\u202e zed  10/10"
+    (submitted / "mallory").mkdir(parents=True)
+    (submitted / "mallory" / f"{FIRST.id}.py").write_text(f"raise RuntimeError({hostile!r})\n")
+    odd = os.path.join(os.fsencode(submitted / "nemo"), b"\xff")
+    os.makedirs(odd)
+    with open(os.path.join(odd, f"{FIRST.id}.py".encode()), "w") as file:
+        file.write(source(f"{FIRST.id}_alt"))
+    (submitted / "zed").mkdir()
+    (submitted / "zed" / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    completed = kit("grade", submitted, "--out", tmp_path / "out", "--jobs", "1",
+                    env={"PYTHONIOENCODING": "utf-8:strict"})
+    assert completed.returncode == 0, completed.stderr
+    written = [completed.stdout, completed.stderr] + [path.read_text(errors="surrogateescape")
+                                                      for path in (tmp_path / "out").rglob("*") if path.suffix in (".txt", ".csv", ".md")]
+    for output in written:
+        unsafe = {character for character in output if character not in "\n" and (ord(character) < 0x20 or
+                  0x7f <= ord(character) < 0xa0 or character in "\u202e" or 0xdc80 <= ord(character) <= 0xdcff)}
+        assert not unsafe, (unsafe, output[:2000])
+    assert "\\x1b[2J" in completed.stdout and "\\u202e" in completed.stdout
+    results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
+    assert {r["student"]: r["score"] for r in results} == {"mallory": 0, "nemo": 10, "zed": 10}

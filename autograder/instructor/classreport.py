@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import engine, registry
 from ..checks import Status
-from ..report import html_table, text
+from ..report import html_table, printable, text
 
 
 def write(reports, out, course=None):
@@ -48,7 +48,7 @@ def _gradebook(reports, path, maxima):
         writer.writerow(["student", *maxima, "total", "max_total"])
         for student in sorted(scores):
             row = [scores[student].get(exercise, "") for exercise in maxima]
-            writer.writerow([student, *row, sum(scores[student].values()), sum(maxima.values())])
+            writer.writerow([printable(student, keep=""), *row, sum(scores[student].values()), sum(maxima.values())])
     return path
 
 
@@ -57,7 +57,7 @@ def _feedback(reports, folder):
     for report in reports:
         target = folder / _who(report)
         target.mkdir(parents=True, exist_ok=True)
-        title = f"{_who(report)}, {report.exercise}: {report.score:g} of {report.max_score:g} points"
+        title = f"{printable(_who(report), keep='')}, {report.exercise}: {report.score:g} of {report.max_score:g} points"
         # problems quote the submission (an exception's message, a file name): never markup
         problems = "".join(f"<p><b>Problem:</b> {html.escape(problem)}</p>" for problem in report.problems)
         heading = (f"<h2>{html.escape(title)}</h2><p>Graded {graded}"

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from ..discovery import discover
-from ..report import summary, text
+from ..report import printable, summary, text
 from ..sandboxed.loader import SubmissionError
 from .grading import grade_all
 from .settings import load as load_settings
@@ -44,7 +44,7 @@ def main(*, paths, exercise=None, json_out=None, jobs=None, seed=None, summary_o
     stops before grading starts."""
     targets, skipped = found or discover(paths, exercise)
     for file, why in skipped:
-        print(f"skipped {file}: {why}", file=sys.stderr)
+        print(printable(f"skipped {file}: {why}", keep=""), file=sys.stderr)
     if not targets:
         raise SubmissionError("no submissions found: give notebooks, exercise .py files or folders holding them")
     settings = settings or load_settings()
