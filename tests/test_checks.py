@@ -83,15 +83,25 @@ def test_catalog_edits_apply_and_change_the_reference():
         assert len(set(hints)) == len(hints)
 
 
+@pytest.mark.parametrize("others", ["stubs", "missing", "broken"])
 @pytest.mark.parametrize("exercise", [exercise.id for exercise in registry.exercises() if exercise.stand_in])
-def test_an_exercise_that_builds_on_another_is_graded_without_it(tmp_path, exercise):
-    """With every other exercise left as a stub (its stand_in class among them), does the reference still
-    earn every point: no mistake in an earlier exercise costs anything here?"""
+def test_an_exercise_that_builds_on_another_is_graded_without_it(tmp_path, exercise, others):
+    """With every other exercise left as a stub (its stand_in class among them), missing, or a file that stops
+    at a syntax error or a failed import, does the reference still earn every point: nothing wrong in an
+    earlier exercise's file costs anything here?"""
     for other in EXERCISES:
-        write_module(tmp_path, other, (ROOT / "exercises" / f"{other}.py").read_text())
+        if others != "missing":
+            text = (ROOT / "exercises" / f"{other}.py").read_text()
+            write_module(tmp_path, other, text + {"stubs": "", "broken": "\nimport no_such_module\ndef (\n"}[others])
     path = write_module(tmp_path, exercise, (ROOT / "solutions" / f"{exercise}.py").read_text())
     report = grade_file(path, exercise)
     assert [c.id for c in report.checks if c.status != "passed"] == [] and report.score == 10
+    if others != "stubs":
+        from autograder.sandboxed.loader import load
+
+        problems = load(path, exercise).problems
+        assert any(f"{registry.get(exercise).stand_in}" in problem and "only what uses it fails" in problem
+                   for problem in problems), problems
 
 
 def test_hidden_checks_draw_fresh_inputs():

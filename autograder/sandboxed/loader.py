@@ -5,6 +5,7 @@ tagged `setup` run, in order, each on its own: a cell that fails is recorded
 and the rest still load, so a broken cell costs only the checks that need it.
 Scratch cells, plots and test cells are never run.
 """
+import ast
 import json
 import linecache
 import os
@@ -112,9 +113,56 @@ def _load_module(path, exercise):
         module.__path__ = [str(path.parent)]
         sys.modules[package] = module
     namespace = {"__name__": f"{package}.{path.stem}", "__package__": package, "__file__": str(path)}
-    problem = _run_source(path.read_text(), str(path), namespace)
-    namespace[PROBLEMS] = [problem] if problem else []
+    source = path.read_text()
+    problems = _siblings(path, package, source)
+    problem = _run_source(source, str(path), namespace)
+    namespace[PROBLEMS] = problems + ([problem] if problem else [])
     return Submission(path, exercise, namespace, namespace[PROBLEMS])
+
+
+def _siblings(path, package, source):
+    """Load the sibling files that source imports by `from .sibling import names` first, as far as each runs, so
+    that a sibling that is missing or fails (another exercise's file) costs only what uses the names it could
+    not give: each such name becomes a class that raises ImportError when built. Problems, as messages."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []  # _run_source says what is wrong with it
+    problems = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ImportFrom) and node.level == 1 and node.module and "." not in node.module):
+            continue
+        name = f"{package}.{node.module}"
+        sibling = path.parent / f"{node.module}.py"
+        why = None
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            module.__dict__.update(__package__=package, __file__=str(sibling))
+            sys.modules[name] = module  # before it runs, as the import system does, for imports in a circle
+            if not sibling.is_file():
+                why = f"there is no {sibling.name} beside {path.name}"
+            else:
+                problems += _siblings(sibling, package, sibling.read_text())
+                why = _run_source(sibling.read_text(), str(sibling), module.__dict__)
+        module = sys.modules[name]
+        wanted = [alias.name for alias in node.names if alias.name != "*"]
+        for each in wanted:
+            if not hasattr(module, each):
+                setattr(module, each, _unavailable(each, why or f"{sibling.name} defines no {each}"))
+        missing = [each for each in wanted if hasattr(getattr(module, each), "__kit_unavailable__")]
+        if missing:
+            them = "them" if len(missing) > 1 else "it"
+            problems.append(f"{path.name} imports {', '.join(missing)} from {sibling.name}, which could not give "
+                            f"{them} ({getattr(module, missing[0]).__kit_unavailable__}): only what uses {them} fails")
+    return problems
+
+
+def _unavailable(name, why):
+    """A class that stands where an import failed, and says why when something builds or calls it."""
+    def refuse(*args, **kwargs):
+        raise ImportError(f"{name} could not be imported: {why}")
+
+    return type(name, (), {"__init__": refuse, "__call__": refuse, "__kit_unavailable__": why})
 
 
 def _run_source(source, filename, namespace):
