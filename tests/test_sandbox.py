@@ -667,6 +667,45 @@ def test_a_slow_load_and_hanging_checks_cost_a_bounded_time(tmp_path):
 
 
 
+SLOW_BUT_CORRECT = HONEST + """
+import time as _time
+
+
+def _slowly(call):  # right answers, each call just under the probe timeout
+    def wrapped(*args, **kwargs):
+        _time.sleep(0.25)
+        return call(*args, **kwargs)
+    return wrapped
+
+
+for _name in [name for name, value in globals().items() if not name.startswith("_") and callable(value)
+              and getattr(value, "__module__", None) == __name__]:
+    if isinstance(globals()[_name], type):
+        globals()[_name].forward = _slowly(globals()[_name].forward)
+    else:
+        globals()[_name] = _slowly(globals()[_name])
+"""
+
+
+def test_slow_calls_add_up_to_a_bounded_time_per_submission(tmp_path):
+    """Correct code that waits just under the probe timeout in every call would hold a worker, and every student
+    queued behind it, for one timeout per probe: does the submission's run budget stop it, with the checks not yet
+    run counted as timeouts that say why, while the student graded after it keeps full marks?"""
+    from autograder.discovery import discover
+    from autograder.instructor.grading import grade_all
+    from autograder.instructor.settings import KitSettings
+
+    for student, text in (("slow", SLOW_BUT_CORRECT), ("zed", HONEST)):
+        (tmp_path / "submitted" / student).mkdir(parents=True)
+        (tmp_path / "submitted" / student / FILE).write_text(text)
+    settings = KitSettings(probe_timeout=0.5, run_timeout=2.0)
+    targets, _ = discover([tmp_path / "submitted"])
+    slow, zed = grade_all(targets, settings, jobs=1)
+    stopped = [check for check in slow.checks if "as long as one submission may take" in check.message]
+    assert stopped and all(check.status == "timeout" for check in stopped), [c.message for c in slow.checks]
+    assert slow.score < zed.score == 10
+
+
 HOARDS = HONEST + """
 _honest_forward = SelfAttention.forward
 BIG = [torch.zeros(20_000, dtype=torch.float64) for _ in range(4)]  # 640 kB more with every answer

@@ -77,6 +77,7 @@ BOOT = "import sys; sys.path.insert(0, {kit!r}); from autograder.sandboxed.worke
 class Limits:
     probe_timeout: float = 5.0  # seconds for one probe (one call into student code)
     load_timeout: float = 20.0  # seconds to load the submission (run its answer cells)
+    run_timeout: float = 30.0  # seconds all of one submission's probes may run together (honest work takes about 1)
     answers: int = 128 * 1024 * 1024  # bytes of answers one submission may send in all (the worker holds them)
     memory: int = 2 * 1024**3  # bytes of address space for the submission's process
 
@@ -361,7 +362,8 @@ class Worker:
             problems = copy_submission(path, folder)
             request = {"folder": f"{self.folder_inside}/{folder.name}", "name": path.name, "exercise": exercise, "parts": list(parts),
                        "probes": wire.encode(probes), "probe_timeout": self.limits.probe_timeout,
-                       "load_timeout": self.limits.load_timeout, "memory": self.limits.memory,
+                       "load_timeout": self.limits.load_timeout, "run_timeout": self.limits.run_timeout,
+                       "memory": self.limits.memory,
                        "answers": self.limits.answers}
             deadline = self.limits.load_timeout + len(probes) * (self.limits.probe_timeout + 2) + 60
             answer, trouble = self._ask(request, deadline, len(probes))

@@ -22,6 +22,8 @@ DEFAULT_LIMITS = Limits()
 class KitSettings(Configurable):
     probe_timeout = Float(DEFAULT_LIMITS.probe_timeout, help="Seconds one check may run student code before it counts as a timeout.").tag(config=True)
     load_timeout = Float(DEFAULT_LIMITS.load_timeout, help="Seconds a submission's answer cells (or module) may take to load.").tag(config=True)
+    run_timeout = Float(DEFAULT_LIMITS.run_timeout, help="Seconds all of one submission's checks may run student code "
+                        "together; when they are spent, the checks not yet run count as timeouts.").tag(config=True)
     memory_limit = Int(DEFAULT_LIMITS.memory, help="Bytes of address space for the process that runs student code.").tag(config=True)
     jobs = Int(os.cpu_count() or 1, help="Submissions graded at once, one warm worker each (at most one worker "
                "per 16 submissions: each starts with an import of torch).").tag(config=True)
@@ -66,7 +68,7 @@ class KitSettings(Configurable):
                               tolerances={name: tuple(pair) for name, pair in self.tolerances.items()})
 
     def limits(self):
-        return Limits(self.probe_timeout, self.load_timeout, self.memory_limit)
+        return Limits(self.probe_timeout, self.load_timeout, run_timeout=self.run_timeout, memory=self.memory_limit)
 
 
 def _known_check(check_id, setting):

@@ -217,18 +217,22 @@ def _private(fd):
 def grade(request):
     probes = wire.decode(request["probes"])
     observations, problems, output = [None] * len(probes), [], bytearray()
-    start, loading, received = 0, 0.0, [0]
+    start, loading, received, running = 0, 0.0, [0], [0.0]
     while start < len(probes):
+        message = None
         if start and loading > RELOAD_BUDGET * request["load_timeout"]:
             # each stop reloads the submission: a slow load times a check that hangs, check after check,
             # would hold the worker (and the students after) for minutes
             message = (f"not run: after {loading:.0f} s spent loading the submission again and again, after "
                        "checks that stopped, the rest were given up")
+        elif running[0] >= _run_budget(request):  # slow calls, each under the probe timeout, add up the same way
+            message = f"not run: {_spent(request)}"
+        if message:
             for rest in range(start, len(probes)):
                 observations[rest] = {"error": failure(ErrorKind.TIMEOUT, message)}
             break
         began = time.monotonic()
-        loaded, results, stop = _run_child(request, probes, start, output, received)
+        loaded, results, stop = _run_child(request, probes, start, output, received, running)
         loading += loaded.pop("seconds", time.monotonic() - began)
         problems = loaded.get("problems", problems)
         for index, observation in results:
@@ -251,9 +255,19 @@ def grade(request):
             "output": output[:OUTPUT_KEPT].decode(errors="replace")}
 
 
-def _run_child(request, probes, start, output, received):
+def _run_budget(request):
+    return request.get("run_timeout") or float("inf")
+
+
+def _spent(request):
+    return (f"the submission's checks had run its code for {_run_budget(request):g} s in all, as long as one "
+            "submission may take; far too much work, or waiting on purpose")
+
+
+def _run_child(request, probes, start, output, received, running):
     """Fork a child that loads the submission and runs probes[start:]; returns (load info, results, stop).
-    received[0] counts the bytes of answers taken from the submission so far, restarts included."""
+    received[0] counts the bytes of answers taken from the submission so far, restarts included; running[0]
+    the seconds its probes have run, which the request's run_timeout bounds."""
     read_end, write_end = os.pipe()
     out_read, out_write = os.pipe()
     try:
@@ -277,9 +291,16 @@ def _run_child(request, probes, start, output, received):
                 return loaded, results, (None, failure(ErrorKind.REFUSED, loaded["fatal"]))
             loaded["seconds"] = seconds
             for index in range(start, len(probes)):
-                line = lines.next(request["probe_timeout"])
+                left = _run_budget(request) - running[0]
+                began = time.monotonic()
+                line = lines.next(max(0.0, min(request["probe_timeout"], left)))
+                running[0] += time.monotonic() - began
                 if not isinstance(line, str):
-                    stop = (index, _why(line, pid, request, output, probe=probes[index]))
+                    if line.reason == "timeout" and left < request["probe_timeout"]:
+                        what = probes[index].get("label", "a check")
+                        stop = (index, failure(ErrorKind.TIMEOUT, f"stopped while {what}: {_spent(request)}"))
+                    else:
+                        stop = (index, _why(line, pid, request, output, probe=probes[index]))
                     break
                 received[0] += len(line)
                 if received[0] > request["answers"]:
