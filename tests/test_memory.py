@@ -45,3 +45,19 @@ def test_the_counter_sees_the_products_and_refuses_totals_changed_by_hand():
         raise AssertionError("a counter changed by hand was accepted")
     except ValueError as error:
         assert "changed" in str(error)
+
+
+def test_the_largest_storage_shows_a_full_matrix_whatever_is_held_beside_it():
+    """Memory made on purpose can pad a peak, so that two peaks grow in the ratio of tiles: does the counter's
+    largest storage still show the n × n matrix that one product makes, and only the largest one?"""
+    q, k = torch.randn(64, 4), torch.randn(64, 4)
+    with PeakMemory(q, k) as memory:
+        padding = torch.empty(1 << 20)
+        scores = q @ k.T
+        del padding, scores
+        torch.zeros(10)
+    peak, _, largest = memory.verified()
+    assert largest == 4 << 20 and peak >= largest + 64 * 64 * 4
+    with PeakMemory(q, k) as memory:
+        (q[:16] @ k.T).sum()
+    assert memory.verified()[2] == 16 * 64 * 4

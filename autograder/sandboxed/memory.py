@@ -10,7 +10,9 @@ How: a TorchDispatchMode sees every aten operation's outputs. A storage it has n
 is recorded with a weak reference (torch's StorageWeakRef, which expires exactly when the storage
 is freed), and after each operation the expired ones are dropped and the live ones summed.
 Memory can only grow when an operation returns a new tensor, so checking after each operation
-finds the true peak of what it tracks. Not tracked: the inputs (created before the block) and a
+finds the true peak of what it tracks. It also keeps the largest single storage made: a peak can be
+padded with memory made on purpose, but a full n × n score matrix shows as one storage whatever else
+is held beside it. Not tracked: the inputs (created before the block) and a
 fused kernel's internal scratch space, which never becomes a tensor.
 
 It also counts the multiply-adds of the matrix products it sees (mm, bmm, addmm, baddbmm and the
@@ -45,6 +47,7 @@ class PeakMemory(TorchDispatchMode):
         self._live = {}  # data_ptr -> (weak reference, bytes)
         self.current = 0
         self.peak = 0
+        self.largest = 0  # bytes of the largest storage made
         self.multiply_adds = 0
 
     def __enter__(self):
@@ -72,17 +75,19 @@ class PeakMemory(TorchDispatchMode):
                 if size and pointer not in self._outside and pointer not in self._live:
                     self._live[pointer] = (StorageWeakRef(storage), size)
                     self.current += size
+                    self.largest = max(self.largest, size)
         self.peak = max(self.peak, self.current)
         return result
 
     def verified(self):
-        """(peak, multiply_adds), once the block has ended; ValueError if the totals no longer add up (changed by
-        the code that was measured)."""
+        """(peak, multiply_adds, largest), once the block has ended; ValueError if the totals no longer add up
+        (changed by the code that was measured)."""
         self._forget_freed()
         live = sum(size for _, size in self._live.values())
-        if self.current != live or not 0 <= self.current <= self.peak or self.multiply_adds < 0:
+        if (self.current != live or not 0 <= self.current <= self.peak or self.multiply_adds < 0
+                or not max((size for _, size in self._live.values()), default=0) <= self.largest <= self.peak):
             raise ValueError("the memory counter was changed by the code it measured")
-        return self.peak, self.multiply_adds
+        return self.peak, self.multiply_adds, self.largest
 
     def _forget_freed(self):
         for pointer, (reference, size) in list(self._live.items()):

@@ -20,9 +20,9 @@ Probe keys:
   steps           [{"args", "kwargs"}, ...] to call forward once per step on the same module, in order
                   (a stateful module such as a decoder with a cache); the outputs are each step's first output
   number          True when the function returns a Python number (a count), returned as a float64 0-d tensor
-  peak_memory     True to also return, as two last int64 0-d outputs, the most bytes that tensors created by
-                  the call held at once (memory.PeakMemory; the inputs are not counted) and the multiply-adds
-                  of the matrix products it ran
+  peak_memory     True to also return, as three last int64 0-d outputs, the most bytes that tensors created by
+                  the call held at once (memory.PeakMemory; the inputs are not counted), the multiply-adds
+                  of the matrix products it ran, and the bytes of the largest single tensor storage it made
 """
 import difflib
 import hashlib
@@ -81,8 +81,7 @@ def observe(namespace, probe, kernel=False):
                 return {"outputs": [_number(result)] if probe.get("number") else _outputs(result)}
             with PeakMemory(args, kwargs) as memory:  # only when asked: it sees every operation
                 result = target(*args, **kwargs)
-            peak, multiply_adds = memory.verified()
-            return {"outputs": _outputs(result) + [torch.tensor(peak), torch.tensor(multiply_adds)]}
+            return {"outputs": _outputs(result) + [torch.tensor(count) for count in memory.verified()]}
         stage = f"building {_call_text(probe['target'], probe['init'])}"
         module = _build(namespace, target, probe)
         if probe.get("inspect"):

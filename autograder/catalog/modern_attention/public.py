@@ -279,13 +279,16 @@ def tiled_memory_probes(generator):
 def judge_tiled_memory(probes, observed, expected):
     """The output equals F.scaled_dot_product_attention; the products the counter saw hold at least QKᵀ's
     n_q · n_k · d_k multiply-adds (work it cannot see, in numpy or with the counter switched off, would
-    go unmeasured); and the peak at n2 is at most (n2/n1)^1.5 times the peak at n1: halfway, on a log
-    scale, between growing with n (tiles) and with n² (a full score matrix)."""
+    go unmeasured); the peak at n2 is at most (n2/n1)^1.5 times the peak at n1: halfway, on a log
+    scale, between growing with n (tiles) and with n² (a full score matrix); and at n2 no single tensor
+    holds half of the n2 × n2 scores (a ratio of peaks can be evened out by memory held on purpose at n1,
+    a full score matrix cannot be hidden; n2 is 8 blocks, so a tile of every query by one block of keys
+    is an eighth of it)."""
     peaks = []
     for probe, got in zip(probes, observed):
         query, key, value = probe["args"]
         outputs, want = got["outputs"], (*query.shape[:-1], value.shape[-1])
-        if len(outputs) != 3 or tuple(outputs[0].shape) != want:
+        if len(outputs) != 4 or tuple(outputs[0].shape) != want:
             return f"{probe['label']}: output has shape {shape_text(outputs[0].shape)}, expected {shape_text(want)}"
         message = mismatch("output", outputs[0], F.scaled_dot_product_attention(query, key, value))
         if message:
@@ -304,6 +307,12 @@ def judge_tiled_memory(probes, observed, expected):
         return (f"peak memory grew {large / small:.1f}× from n = {n1} to n = {n2} ({small:,} to {large:,} bytes of "
                 f"tensors), for {ratio:.0f}× the tokens: tiles keep it near {ratio:.0f}×, a full n × n score "
                 f"matrix makes it {ratio ** 2:.0f}×")
+    query, key, _ = probes[-1]["args"]
+    scores = query.shape[-2] * key.shape[-2] * query.element_size()
+    biggest = int(observed[-1]["outputs"][3].item())
+    if 2 * biggest >= scores:
+        return (f"{probes[-1]['label']}: it made one tensor of {biggest:,} bytes, {biggest / scores:.0%} of the full "
+                f"{n2} × {n2} score matrix ({scores:,} bytes): tiles hold a block of the scores at a time, never the whole")
     return None
 
 
