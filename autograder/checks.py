@@ -38,10 +38,20 @@ class Check:
     judge: Callable[[list, list, list], str | None]
     against: Against = Against.PROPERTIES
     judges_errors: bool = False
+    # At grading, a public check whose answers students could hold (a fixture's, a course's printed numbers)
+    # also runs on fresh probes compared with the reference: these, (generator) -> [probe], judged by
+    # redraw_judge. A fixture check redraws its own probes with its own judge unless told otherwise.
+    redraw: Callable | None = None
+    redraw_judge: Callable | None = None
 
     @property
     def public(self):
         return self.against != Against.REFERENCE
+
+    @property
+    def redrawn(self):
+        """Whether grading runs it again on fresh probes (see redraw)."""
+        return self.public and (self.against == Against.FIXTURE or self.redraw is not None)
 
 
 @dataclass

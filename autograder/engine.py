@@ -62,13 +62,14 @@ def plan(checks, exercise, seed):
 
 
 def redrawn(checks, seed, oracle):
-    """For grading (seed and oracle given): fresh probes for each public check that compares values with the
-    fixture, drawn as the fixture's were but from the course's seed, to be compared with the reference. The
-    published answers are then worth nothing unless the code computes them. None where there is no redraw."""
+    """For grading (seed and oracle given): fresh probes for each public check whose answers students could hold
+    (a fixture's, a course's printed numbers; Check.redraw), drawn from the course's seed, to be compared with the
+    reference. The published answers are then worth nothing unless the code computes them. None where there is
+    no redraw."""
     if seed is None or oracle is None:
         return [None] * len(checks)
-    return [check.probes(torch.Generator().manual_seed(seed + zlib.crc32(f"{check.id}{REDRAW}".encode())))
-            if check.public and check.against == Against.FIXTURE else None for check in checks]
+    return [(check.redraw or check.probes)(torch.Generator().manual_seed(seed + zlib.crc32(f"{check.id}{REDRAW}".encode())))
+            if check.redrawn else None for check in checks]
 
 
 REDRAW = "/redrawn"  # salts a redrawn check's seed, so its inputs differ from any hidden check's
@@ -111,7 +112,8 @@ def _judge_redrawn(check, exercise, result, probes, observed, oracle):
     """A fixture check that passed on the published inputs must also pass on the grader's redrawn ones."""
     if result.status != Status.PASSED:
         return result  # the published inputs already explain what is wrong, with the fixture's hints
-    redone = judge(replace(check, against=Against.REFERENCE), exercise, probes, observed, oracle)
+    redone = judge(replace(check, against=Against.REFERENCE, judge=check.redraw_judge or check.judge), exercise, probes,
+                   observed, oracle)
     if redone.status == Status.PASSED:
         return result
     redone.message = f"right on the published inputs, but on inputs the grader drew the same way: {redone.message}"

@@ -4,7 +4,7 @@ import torch
 from ...checks import Check
 from ...compare import mismatch
 from . import EXERCISE as DECLARED
-from ..common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_printed, fixture_check,
+from ..common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_expected, matches_printed, fixture_check,
                      projection_state, projections_of, randn, unchanged_where)
 from ..self_attention.public import ENCODINGS, PRINTED_OUTPUT
 
@@ -106,6 +106,15 @@ def printed_probe(generator):
                           label="torch.manual_seed(42); CrossAttention(2, 2, 2)(encodings, encodings)")]
 
 
+
+def printed_redraw(generator):
+    """The seeded example's kind with another seed and other encodings: what grading adds to the printed check."""
+    seed = between(generator, 0, 2 ** 31)
+    encodings = randn(generator, 6, 2, dtype=torch.float32)
+    return [forward_probe(PART, init(2, 2, 2), [encodings, encodings], seed=seed,
+                          label=f"torch.manual_seed({seed}); CrossAttention(2, 2, 2) on other encodings (x_q = x_kv)")]
+
+
 CHECKS = [
     Check(f"{EXERCISE}.layers", PART, 1.0, "W_query is Linear(d_q, d_out); W_key and W_value are Linear(d_kv, d_out)",
           layer_probes, layers_are(expected_layers)),
@@ -120,6 +129,7 @@ CHECKS = [
     Check(f"{EXERCISE}.mask", PART, 1.0, "a blocked key has no influence",
           mask_probes, unchanged_where("output", lambda probe: (slice(None),))),
     Check(f"{EXERCISE}.printed", PART, 1.0, "reproduces the course's seeded example (x_q = x_kv)",
-          printed_probe, matches_printed("output", PRINTED_OUTPUT)),
+          printed_probe, matches_printed("output", PRINTED_OUTPUT), redraw=printed_redraw,
+          redraw_judge=matches_expected("output")),
     fixture_check(EXERCISE, PART, "values", random_probes, ("output",), title=VALUES, points=1.0),
 ]

@@ -3,7 +3,7 @@ import torch
 
 from ...checks import Check
 from . import EXERCISE as DECLARED
-from ..common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_printed, fixture_check,
+from ..common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_expected, matches_printed, fixture_check,
                      projection_state, projections_of, randn)
 
 EXERCISE = DECLARED.id
@@ -101,6 +101,15 @@ def printed_probe(generator):
                           label="torch.manual_seed(42); SelfAttention(2, 2)(encodings)")]
 
 
+
+def printed_redraw(generator):
+    """The seeded example's kind with another seed and other encodings: what grading adds to the printed check."""
+    seed = between(generator, 0, 2 ** 31)
+    encodings = randn(generator, 6, 2, dtype=torch.float32)
+    return [forward_probe(HEAD, {"d_in": 2, "d_out": 2}, [encodings], seed=seed,
+                          label=f"torch.manual_seed({seed}); SelfAttention(2, 2) on other encodings")]
+
+
 CHECKS = [
     Check(f"{EXERCISE}.sdpa_shapes", SDPA, 1.0, "context is (..., n_q, d_v) and weights (..., n_q, n_k)",
           sdpa_fixed_shapes, has_shapes("context", "weights", shapes=sdpa_shapes)),
@@ -113,6 +122,7 @@ CHECKS = [
     Check(f"{EXERCISE}.head_shapes", HEAD, 1.0, "output is (..., n, d_out), batched and unbatched",
           head_shape_probes, has_shapes("output", shapes=head_shapes)),
     Check(f"{EXERCISE}.head_printed", HEAD, 1.0, "reproduces the course's seeded example",
-          printed_probe, matches_printed("output", PRINTED_OUTPUT)),
+          printed_probe, matches_printed("output", PRINTED_OUTPUT), redraw=printed_redraw,
+          redraw_judge=matches_expected("output")),
     fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=1.0),
 ]
