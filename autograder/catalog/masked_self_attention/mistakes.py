@@ -33,8 +33,9 @@ MISTAKES = [
     mistake("padding_ignored", "the padding mask is ignored: combine it with the causal mask",
         ("blocked = blocked | padding_mask.unsqueeze(-2)  # (..., n, n)", "pass")),
     mistake("fully_blocked_nan", "a query that can see no key (a padding token before the first real one) gets "
-        "NaN from a softmax over nothing but -inf, and the next layer spreads it to every token (0 × NaN = NaN): "
-        "give rows whose keys are all blocked zero weights",
+        "NaN from a softmax over nothing but -inf (a fill like -finfo(float64).max becomes -inf too once cast to "
+        "float32), and the next layer spreads it to every token (0 × NaN = NaN): give rows whose keys are all "
+        "blocked zero weights",
         ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")),
     mistake("dropout_on_output", "dropout acts on the output; apply it to the attention weights, before multiplying by the values",
         ("weights = self.dropout(weights)  # drops attention links, in training mode only\n        return weights @ values",

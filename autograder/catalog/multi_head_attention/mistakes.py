@@ -60,8 +60,9 @@ MISTAKES = [
     mistake("mha_padding_ignored", "the padding mask is ignored: combine it with the causal mask",
         ("blocked = blocked | padding_mask[:, None, None, :]  # (b, 1, n, n)", "pass")),
     mistake("mha_fully_blocked_nan", "a query that can see no key (a padding token before the first real one) gets "
-        "NaN from a softmax over nothing but -inf, and the next layer spreads it to every token (0 × NaN = NaN): "
-        "give rows whose keys are all blocked zero weights",
+        "NaN from a softmax over nothing but -inf (a fill like -finfo(float64).max becomes -inf too once cast to "
+        "float32), and the next layer spreads it to every token (0 × NaN = NaN): give rows whose keys are all "
+        "blocked zero weights",
         ("        weights = weights.masked_fill(blocked.all(dim=-1, keepdim=True), 0.0)\n", "")),
 ]
 
