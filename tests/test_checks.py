@@ -83,23 +83,31 @@ def test_catalog_edits_apply_and_change_the_reference():
         assert len(set(hints)) == len(hints)
 
 
-@pytest.mark.parametrize("others", ["stubs", "missing", "broken"])
+# What an earlier exercise's file may hold after its stub: nothing, an error, exit(), a demo that runs on and on
+SIBLING_ENDINGS = {"stubs": "", "broken": "\nimport no_such_module\ndef (\n", "exits": "\nraise SystemExit(3)\n",
+                   "slow": "\nwhile True:\n    pass\n"}
+
+
+@pytest.mark.parametrize("others", ["stubs", "missing", "latin1", *list(SIBLING_ENDINGS)[1:]])
 @pytest.mark.parametrize("exercise", [exercise.id for exercise in registry.exercises() if exercise.stand_in])
-def test_an_exercise_that_builds_on_another_is_graded_without_it(tmp_path, exercise, others):
-    """With every other exercise left as a stub (its stand_in class among them), missing, or a file that stops
-    at a syntax error or a failed import, does the reference still earn every point: nothing wrong in an
-    earlier exercise's file costs anything here?"""
+def test_an_exercise_that_builds_on_another_is_graded_without_it(tmp_path, exercise, others, monkeypatch):
+    """With every other exercise left as a stub (its stand_in class among them), missing, not UTF-8, or a file
+    that stops at a syntax error or a failed import, calls exit() or runs on at its top level, does the reference
+    still earn every point: nothing wrong in an earlier exercise's file costs anything here?"""
+    from autograder.sandboxed import loader
+
+    monkeypatch.setattr(loader, "SIBLING_SECONDS", 0.5)
     for other in EXERCISES:
-        if others != "missing":
-            text = (ROOT / "exercises" / f"{other}.py").read_text()
-            write_module(tmp_path, other, text + {"stubs": "", "broken": "\nimport no_such_module\ndef (\n"}[others])
+        text = (ROOT / "exercises" / f"{other}.py").read_text()
+        if others == "latin1":
+            (tmp_path / f"{other}.py").write_bytes((text + "\n# résumé\n").encode("latin-1", errors="replace"))
+        elif others != "missing":
+            write_module(tmp_path, other, text + SIBLING_ENDINGS[others])
     path = write_module(tmp_path, exercise, (ROOT / "solutions" / f"{exercise}.py").read_text())
     report = grade_file(path, exercise)
     assert [c.id for c in report.checks if c.status != "passed"] == [] and report.score == 10
-    if others != "stubs":
-        from autograder.sandboxed.loader import load
-
-        problems = load(path, exercise).problems
+    if others in ("missing", "broken", "latin1"):  # the others define the stand-in class before they stop
+        problems = loader.load(path, exercise).problems
         assert any(f"{registry.get(exercise).stand_in}" in problem and "only what uses it fails" in problem
                    for problem in problems), problems
 

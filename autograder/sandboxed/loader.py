@@ -113,7 +113,9 @@ def _load_module(path, exercise):
         module.__path__ = [str(path.parent)]
         sys.modules[package] = module
     namespace = {"__name__": f"{package}.{path.stem}", "__package__": package, "__file__": str(path)}
-    source = path.read_text()
+    source, problem = _source(path)
+    if problem:
+        raise SubmissionError(problem)
     problems = _siblings(path, package, source)
     problem = _run_source(source, str(path), namespace)
     namespace[PROBLEMS] = problems + ([problem] if problem else [])
@@ -142,8 +144,11 @@ def _siblings(path, package, source):
             if not sibling.is_file():
                 why = f"there is no {sibling.name} beside {path.name}"
             else:
-                problems += _siblings(sibling, package, sibling.read_text())
-                why = _run_source(sibling.read_text(), str(sibling), module.__dict__)
+                text, why = _source(sibling)
+                if not why:
+                    problems += _siblings(sibling, package, text)
+                    with _time_limit(SIBLING_SECONDS, f"{sibling.name} ran for more than {SIBLING_SECONDS} s"):
+                        why = _run_source(text, str(sibling), module.__dict__)
         module = sys.modules[name]
         wanted = [alias.name for alias in node.names if alias.name != "*"]
         for each in wanted:
@@ -155,6 +160,43 @@ def _siblings(path, package, source):
             problems.append(f"{path.name} imports {', '.join(missing)} from {sibling.name}, which could not give "
                             f"{them} ({getattr(module, missing[0]).__kit_unavailable__}): only what uses {them} fails")
     return problems
+
+
+SIBLING_SECONDS = 5  # a sibling's top level (another exercise's demo, say) may not spend this file's load time
+
+
+def _source(path):
+    """(text, None), or (None, why) for a file that is not text in its declared encoding (UTF-8 by default)."""
+    import tokenize
+
+    try:
+        with tokenize.open(path) as file:
+            return file.read(), None
+    except (UnicodeDecodeError, SyntaxError) as error:
+        return None, (f"{path.name} is not text in its encoding ({error}): save it as UTF-8, or declare its "
+                      "encoding in a `# -*- coding: … -*-` line")
+
+
+@contextmanager
+def _time_limit(seconds, message):
+    """Raise TimeoutError(message) in the block after seconds (main thread only; elsewhere, no limit)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(*_):
+        raise TimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _unavailable(name, why):
@@ -173,6 +215,8 @@ def _run_source(source, filename, namespace):
         return f"{filename} did not run: syntax error on line {error.lineno}: {error.msg}"
     try:
         exec(code, namespace)
+    except SystemExit as error:  # exit() at the top of a file ends that file, not the grading of the rest
+        return f"{filename} did not run: it called exit({error.code!r}) at load"
     except Exception as error:
         return f"{filename} did not run: {type(error).__name__}: {error}"
     return None
