@@ -281,9 +281,9 @@ def judge_tiled_memory(probes, observed, expected):
     n_q · n_k · d_k multiply-adds (work it cannot see, in numpy or with the counter switched off, would
     go unmeasured); the peak at n2 is at most (n2/n1)^1.5 times the peak at n1: halfway, on a log
     scale, between growing with n (tiles) and with n² (a full score matrix); and at n2 no single tensor
-    holds half of the n2 × n2 scores (a ratio of peaks can be evened out by memory held on purpose at n1,
-    a full score matrix cannot be hidden; n2 is 8 blocks, so a tile of every query by one block of keys
-    is an eighth of it)."""
+    holds more than two blocks' worth of the scores (block_size × n2 values at the input's width, twice that
+    for float64 work): a ratio of peaks can be evened out by memory held on purpose at n1, but scores held
+    beyond a block, whole or in a few large chunks, cannot be hidden."""
     peaks = []
     for probe, got in zip(probes, observed):
         query, key, value = probe["args"]
@@ -309,10 +309,12 @@ def judge_tiled_memory(probes, observed, expected):
                 f"matrix makes it {ratio ** 2:.0f}×")
     query, key, _ = probes[-1]["args"]
     scores = query.shape[-2] * key.shape[-2] * query.element_size()
+    block = probes[-1]["kwargs"]["block_size"] * max(query.shape[-2], key.shape[-2]) * query.element_size()
     biggest = int(observed[-1]["outputs"][3].item())
-    if 2 * biggest >= scores:
+    if biggest > 2 * block:
         return (f"{probes[-1]['label']}: it made one tensor of {biggest:,} bytes, {biggest / scores:.0%} of the full "
-                f"{n2} × {n2} score matrix ({scores:,} bytes): tiles hold a block of the scores at a time, never the whole")
+                f"{n2} × {n2} score matrix ({scores:,} bytes): tiles hold a block of the scores at a time, at most "
+                f"block_size rows or columns of it ({block:,} bytes; twice that in float64)")
     return None
 
 
