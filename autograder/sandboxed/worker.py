@@ -103,7 +103,7 @@ class Zygote:
             _zygote(theirs, own_namespace)  # never returns
         theirs.close()
         self.pid = pid
-        self.socket.settimeout(30)
+        self.socket.settimeout(5)  # it answers at once (a reap within a second): a stopped zygote costs only this
 
     def _ask(self, message, fds=()):
         try:
