@@ -41,7 +41,7 @@ ZYGOTE = None  # set in main()
 OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
 LINE_LIMIT = 32 * 1024 * 1024  # an observation larger than this is not a plausible answer
 CONTAINERS_LIMIT = 1 << 16  # lists and dicts in one answer: parsed, each costs ~60 bytes per 2 bytes of text
-RELOAD_BUDGET = 2  # load_timeouts a submission may spend loading, all its restarts after stopped checks together
+RELOAD_BUDGET = 1.5  # load_timeouts a submission may spend loading, all its restarts after stopped checks together
 # Limits of the process that runs student code, besides its address space (request["memory"]).
 CHILD_LIMITS = {
     resource.RLIMIT_NPROC: 128,  # processes and threads of the sandbox's user: a fork bomb stops here
@@ -217,10 +217,10 @@ def _private(fd):
 def grade(request):
     probes = wire.decode(request["probes"])
     observations, problems, output = [None] * len(probes), [], bytearray()
-    start, loading, received, running = 0, 0.0, [0], [0.0]
+    start, loading, longest, received, running = 0, 0.0, 0.0, [0], [0.0]
     while start < len(probes):
         message = None
-        if start and loading > RELOAD_BUDGET * request["load_timeout"]:
+        if start and loading + longest > RELOAD_BUDGET * request["load_timeout"]:  # the next load would pass it
             # each stop reloads the submission: a slow load times a check that hangs, check after check,
             # would hold the worker (and the students after) for minutes
             message = (f"not run: after {loading:.0f} s spent loading the submission again and again, after "
@@ -233,7 +233,8 @@ def grade(request):
             break
         began = time.monotonic()
         loaded, results, stop = _run_child(request, probes, start, output, received, running)
-        loading += loaded.pop("seconds", time.monotonic() - began)
+        seconds = loaded.pop("seconds", time.monotonic() - began)
+        loading, longest = loading + seconds, max(longest, seconds)
         problems = loaded.get("problems", problems)
         for index, observation in results:
             observations[index] = observation
