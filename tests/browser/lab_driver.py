@@ -187,8 +187,19 @@ def run_all(page):
 
 def run_from(page, index):
     """Selects cell index and runs it and every cell below (as Run › Run Selected Cell and All Below)."""
-    cell(page, index).locator(".jp-InputPrompt").click()
+    select(page, index)
     run_and_wait(page, "Run", "notebook:run-all-below")
+
+
+def select(page, index, tries=3):
+    """Makes cell index the active cell by clicking its prompt; clicks again if outputs still rendering above it
+    moved the page under the click and another cell became active."""
+    for _ in range(tries):
+        cell(page, index).locator(".jp-InputPrompt").click()
+        if "jp-mod-active" in (cell(page, index).get_attribute("class") or ""):
+            return
+        page.wait_for_timeout(200)
+    raise PageError(f"cell {index} did not become the active cell after {tries} clicks")
 
 
 def paste_into(page, index, text):
