@@ -78,8 +78,8 @@ REDRAW = "/redrawn"  # salts a redrawn check's seed, so its inputs differ from a
 def run(exercise, observe_all, checks, *, seed=None, oracle=None, course=None):
     """Run the checks of an exercise; observe_all(probes) -> observations runs the student side.
 
-    seed and oracle are needed for hidden checks only, and make fixture checks also compare on a fresh draw
-    (redrawn); course gives the tolerances to judge with."""
+    seed and oracle are needed for hidden checks only, and make fixture and printed-example checks also compare
+    on a fresh draw (redrawn); course gives the tolerances to judge with."""
     if oracle is None and any(not check.public for check in checks):
         raise ValueError("hidden checks compare with the reference: grade them with an oracle (instructors only)")
     planned, again = plan(checks, exercise, seed), redrawn(checks, seed, oracle)
@@ -109,7 +109,7 @@ REDRAWN_HINT = ("the outputs must follow from the inputs: these match the publis
 
 
 def _judge_redrawn(check, exercise, result, probes, observed, oracle):
-    """A fixture check that passed on the published inputs must also pass on the grader's redrawn ones."""
+    """A check that passed on the published inputs must also pass on the grader's redrawn ones."""
     if result.status != Status.PASSED:
         return result  # the published inputs already explain what is wrong, with the fixture's hints
     redone = judge(replace(check, against=Against.REFERENCE, judge=check.redraw_judge or check.judge), exercise, probes,

@@ -17,8 +17,8 @@ fused kernel's internal scratch space, which never becomes a tensor.
 
 It also counts the multiply-adds of the matrix products it sees (mm, bmm, addmm, baddbmm and the
 fused attention kernels): attention that really ran through torch did at least the n_q · n_k · d of
-QKᵀ. Work done where the mode cannot see it (numpy, or torch with the mode switched off) leaves that
-count near zero, and `verified()` refuses a counter whose totals were changed by hand. Code under test
+QKᵀ. Work done where the mode cannot see it (numpy, torch with the mode switched off, another thread: a
+mode is per thread) leaves that count near zero, and `verified()` refuses a counter whose totals were changed by hand. Code under test
 runs in the same process, so this raises the bar rather than closing every way round it.
 
 It imports only torch, so it runs beside student code in the sandbox, in a notebook and in the

@@ -6,7 +6,8 @@ which the grader copies whole into the sandbox (tests/test_layout.py holds it to
 
 Protocol, one JSON line each way per submission, on the worker's stdin and on a
 private copy of its stdout that no child inherits:
-  request   {"folder", "name", "exercise", "parts", "probes", "probe_timeout", "load_timeout", "memory", "answers"}
+  request   {"folder", "name", "exercise", "parts", "probes", "probe_timeout", "load_timeout", "run_timeout", "memory",
+             "answers"}
   response  {"observations": [...], "problems": [...], "output": "first bytes the code printed"}
 The worker first says "ready" once torch is loaded. The child sends one line per probe as it goes, so a hang or a crash costs only the
 probe in flight: the worker marks it, forks a new child, and carries on with the rest.
