@@ -706,6 +706,29 @@ def test_slow_calls_add_up_to_a_bounded_time_per_submission(tmp_path):
     assert slow.score < zed.score == 10
 
 
+LINGERS = SLOW_BUT_CORRECT.replace("""        _time.sleep(0.4)
+        return call(*args, **kwargs)""", """        import os
+        os.close(3)  # the answer pipe: the grader hears the end at once and no answer's wait is charged
+        _time.sleep(30)  # and the child lingers until it is killed and reaped""")
+
+
+def test_a_child_that_ends_its_answers_and_lingers_is_charged_for_it(tmp_path):
+    """A child that closes its answer pipe at once and lingers costs the worker a second or more per check
+    (ending, reaping and draining it) while no answer's wait is counted: is that time charged to the submission's
+    run budget, so that the budget still stops it?"""
+    from autograder.discovery import discover
+    from autograder.instructor.grading import grade_all
+    from autograder.instructor.settings import KitSettings
+
+    assert LINGERS != SLOW_BUT_CORRECT
+    (tmp_path / FILE).write_text(LINGERS)
+    targets, _ = discover([tmp_path / FILE])
+    report, = grade_all(targets, KitSettings(probe_timeout=1.5, run_timeout=2.0), jobs=1)
+    assert report.score == 0
+    assert any("as long as one submission may take" in check.message for check in report.checks), \
+        [check.message for check in report.checks]
+
+
 HOARDS = HONEST + """
 _honest_forward = SelfAttention.forward
 BIG = [torch.zeros(20_000, dtype=torch.float64) for _ in range(4)]  # 640 kB more with every answer

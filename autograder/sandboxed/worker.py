@@ -232,10 +232,15 @@ def grade(request):
             for rest in range(start, len(probes)):
                 observations[rest] = {"error": failure(ErrorKind.TIMEOUT, message)}
             break
-        began = time.monotonic()
+        began, counted = time.monotonic(), running[0]
         loaded, results, stop = _run_child(request, probes, start, output, received, running)
-        seconds = loaded.pop("seconds", time.monotonic() - began)
+        took = time.monotonic() - began
+        seconds = loaded.pop("seconds", took)
         loading, longest = loading + seconds, max(longest, seconds)
+        # what the child cost besides its load and the waits for answers (ending it, reaping it, draining its
+        # output) is charged too: a child that closes its answer pipe at once and lingers would cost that much
+        # on every check while its answers took no time
+        running[0] = max(running[0], counted + took - seconds)
         problems = loaded.get("problems", problems)
         for index, observation in results:
             observations[index] = observation
