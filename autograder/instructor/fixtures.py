@@ -36,7 +36,7 @@ def expected_fixtures(exercise):
         if check.against == Against.FIXTURE:
             entry["expected"] = expected
         for found in mistakes.for_exercise(exercise):
-            observed = mistakes.observations(found, probes)
+            observed = reference.mistake_observations(found, probes)
             if not same_observations(observed, expected):
                 entry["variants"][found.id] = {"hint": found.hint, "observations": _unquoted(observed)}
             if engine.verdict(check, probes, observed, entry.get("expected"))[0] != Status.PASSED:

@@ -76,7 +76,7 @@ def namespace(mistake_id):
 
 
 def variant_namespace(variant):
-    """The globals of any edit of the reference (a Mistake, or a correct variant in the tests)."""
+    """The globals of any edit of the reference (a Mistake, or a correct variant in the tests), a new module each call."""
     importlib.import_module(f"solutions.{variant.exercise}")  # its siblings, for relative imports
     module = types.ModuleType(f"solutions._variant_{variant.id}")
     module.__package__ = "solutions"
@@ -84,9 +84,3 @@ def variant_namespace(variant):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # so errors show their line
     exec(compile(source, filename, "exec"), module.__dict__)
     return module.__dict__
-
-
-def observations(found, probes):
-    from ..sandboxed.probes import observer
-
-    return observer(namespace(found.id))(probes)

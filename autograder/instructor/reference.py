@@ -3,40 +3,67 @@
 Everything here imports solutions/, in the grader's process only, never next to student code.
 A hidden check draws the same probes for every submission of a run (from the course's seed), so
 what the reference and each known mistake do on them is computed once per run, not per student.
+
+A grade must not depend on which grading thread asks first. Seeded construction (torch.manual_seed,
+then the module's constructor) draws from torch's one global generator, and a module built with a
+stand-in looks the stand-in up in its globals. So every answer is computed here, under one lock
+(ORACLE_LOCK), which is the only place in the grader's process that uses torch's global generator:
+each probe starts from a generator state of its own (its seed, else UNSEEDED), saved and restored
+around the whole computation, and a probe that builds with a stand-in uses a private copy of the
+module's code in which the name is the stand-in for good, so no module's globals are ever swapped.
 """
 import importlib
 import json
 import threading
+from functools import cache
+
+import torch
 
 from .. import engine
 from ..checks import Against, Status
 from ..sandboxed import wire
-from ..sandboxed.probes import observer
+from ..sandboxed.probes import StandInHead, observe
 from . import mistakes
 
 _CACHE_LIMIT = 4096  # answers kept; a run draws one set of probes per hidden check
+UNSEEDED = 0  # the global generator's state for a probe that names no seed (dropout in training mode, say)
+ORACLE_LOCK = threading.RLock()  # held while anything here computes: see the module docstring
 
 
 class _Answers:
     """{(whose, probes): observations}, shared by the grading threads; judges only read observations."""
 
     def __init__(self):
-        self.kept, self.lock = {}, threading.Lock()
+        self.kept = {}
 
-    def get(self, whose, probes, compute):
+    def get(self, whose, probes, namespace_for):
         key = (whose, json.dumps(wire.encode(probes), sort_keys=True))
-        with self.lock:
-            if key in self.kept:
-                return self.kept[key]
-        answer = compute()
-        with self.lock:
-            if len(self.kept) >= _CACHE_LIMIT:
-                self.kept.clear()
-            self.kept[key] = answer
-        return answer
+        with ORACLE_LOCK:  # computed inside the lock too: two threads never build at once, nor compute twice
+            if key not in self.kept:
+                if len(self.kept) >= _CACHE_LIMIT:
+                    self.kept.clear()
+                self.kept[key] = alone(namespace_for, probes)
+            return self.kept[key]
+
+    def clear(self):
+        with ORACLE_LOCK:
+            self.kept.clear()
 
 
 _ANSWERS = _Answers()
+
+
+def alone(namespace_for, probes):
+    """What the code in namespace_for(stand_in) does on each probe, each from a generator state of its own.
+
+    The answer depends on the probe alone: not on the probes before it, on what another thread drew,
+    or on the order in which the run asked."""
+    with ORACLE_LOCK, torch.random.fork_rng(devices=[]):
+        answers = []
+        for probe in probes:
+            torch.manual_seed(UNSEEDED)  # a probe with a seed of its own sets it again before building
+            answers.append(observe(namespace_for(probe.get("stand_in")), probe))
+        return answers
 
 
 def namespace(exercise):
@@ -44,14 +71,35 @@ def namespace(exercise):
     return vars(importlib.import_module(f"solutions.{exercise}"))
 
 
+@cache
+def reference_variant(exercise):
+    """The reference as an edit of itself (no edits), so it is built the way every known mistake is."""
+    return mistakes.Mistake(id="reference", hint="", edits=(), exercise=exercise)
+
+
+@cache
+def _private(variant, stand_in):
+    """A copy of the variant's module of its own in which stand_in names StandInHead, never changed after."""
+    with ORACLE_LOCK:
+        globals_ = mistakes.variant_namespace(variant)
+        globals_[stand_in] = StandInHead
+        return globals_
+
+
+def _namespaces(variant):
+    """namespace_for(stand_in): the module a probe builds from."""
+    shared = (lambda: namespace(variant.exercise)) if variant.id == "reference" else (lambda: mistakes.namespace(variant.id))
+    return lambda stand_in: _private(variant, stand_in) if stand_in else shared()
+
+
 def observations(exercise, probes):
     """What the reference does on the probes."""
-    return _ANSWERS.get(("reference", exercise), probes, lambda: observer(namespace(exercise))(probes))
+    return _ANSWERS.get(("reference", exercise), probes, _namespaces(reference_variant(exercise)))
 
 
 def mistake_observations(found, probes):
     """What a known mistake does on the probes."""
-    return _ANSWERS.get(("mistake", found.id), probes, lambda: mistakes.observations(found, probes))
+    return _ANSWERS.get(("mistake", found.id), probes, _namespaces(found))
 
 
 class Reference:
