@@ -74,17 +74,39 @@ def test_build_check_passes_on_the_committed_tree():
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+def _files(folder):
+    """{path: (modification time, size)} of every file under folder."""
+    return {path: (path.stat().st_mtime_ns, path.stat().st_size) for path in folder.rglob("*") if path.is_file()}
+
+
 def test_build_check_fails_when_a_solution_changes(tmp_path):
-    """After an edit to solutions/, does `build --check` fail and name the stale files?"""
+    """After an edit to solutions/, does `build --check` fail and name the stale files, does `build EXERCISE` write
+    exactly those and touch nothing else, and does a build with nothing to do then rewrite no file?"""
     copy = tmp_path / "course"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "gradebook.db", "samples"))
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "gradebook.db", "samples",
+                                                              ".build-stamp", "out"))
     last, others = registry.exercises()[-1], registry.exercises()[:-1]
     solution = copy / "solutions" / f"{last.id}.py"
     header = next(iter(definitions(solution.read_text()).values())).splitlines()[0]  # `def …:` or `class …:`
     solution.write_text(solution.read_text().replace(header, header + "  # edited", 1))
     completed = run_kit("build", "--check", cwd=copy)
     assert completed.returncode == 1
-    for stale in (f"exercises/{last.id}.py", f"source/attention/{last.notebook}", f"release/attention/{last.notebook}"):
-        assert f"stale: {stale}" in completed.stdout
+    stale = {f"exercises/{last.id}.py", f"source/attention/{last.notebook}", f"release/attention/{last.notebook}"}
+    for path in stale:
+        assert f"stale: {path}" in completed.stdout
     for other in others:
         assert other.notebook not in completed.stdout and f"exercises/{other.id}.py" not in completed.stdout
+
+    before = _files(copy)
+    completed = run_kit("build", last.id, cwd=copy)
+    assert completed.returncode == 0, completed.stderr
+    after = _files(copy)
+    touched = {path.relative_to(copy).as_posix() for path in after if before.get(path) != after[path]}
+    assert touched == stale and {f"wrote: {path}" for path in stale} <= set(completed.stdout.splitlines())
+
+    assert run_kit("build", cwd=copy).returncode == 0  # a whole build: nothing left to write, and it says so
+    before = _files(copy)
+    completed = run_kit("build", cwd=copy)
+    assert completed.returncode == 0 and "nothing they are made from changed" in completed.stdout
+    assert _files(copy) == before
+    assert run_kit("build", "no_such_exercise", cwd=copy).returncode == 2

@@ -10,21 +10,23 @@ steps before it made:
   tables    the registry ──> the tables of notebooks in README.md
 
 `--check` builds the same files in memory (and the release in a temporary
-course) and fails, listing them, when any committed file differs.
+course) and fails, listing them, when any committed file differs. `build EXERCISE…` makes only those
+exercises' files (and the README's tables). A whole build that finds nothing changed since the last
+one (STAMP: a digest of every file the build reads or writes, and of the tools' versions) does nothing.
 """
 import ast
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
-import nbformat
-
-from .. import registry, stored
-from . import ROOT, fixtures
+from .. import registry
+from . import ROOT
 
 ASSIGNMENT = "attention"
 SOLUTION_REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION\n", re.M | re.S)
@@ -51,6 +53,8 @@ def definitions(source):
 
 def filled_source_notebook(path, exercise):
     """The source notebook with each answer cell set to the solution of the names in its `kit.defines`."""
+    import nbformat
+
     notebook = nbformat.read(path, as_version=4)
     solution = definitions((ROOT / "solutions" / f"{exercise}.py").read_text())
     for cell in notebook.cells:
@@ -82,23 +86,24 @@ def _environment(**extra):
     return dict(os.environ, PATH=path, **extra)
 
 
-def stubs(made):
+def stubs(made, only):
     return {ROOT / "exercises" / f"{exercise}.py": strip_solutions((ROOT / "solutions" / f"{exercise}.py").read_text())
-            for exercise in registry.ids()}
+            for exercise in only}
 
 
-def answers(made):
+def answers(made, only):
     return {ROOT / "source" / ASSIGNMENT / exercise.notebook:
             filled_source_notebook(ROOT / "source" / ASSIGNMENT / exercise.notebook, exercise.id)
-            for exercise in registry.exercises()}
+            for exercise in registry.exercises() if exercise.id in only}
 
 
-def release(made):
+def release(made, only):
     sources = {path.name: text for path, text in made.items() if path.parent == ROOT / "source" / ASSIGNMENT}
     return {ROOT / "release" / ASSIGNMENT / name: text for name, text in release_notebooks(sources).items()}
 
 
-def tables(made):
+def tables(made, only):
+    """The README's tables list every exercise, whichever are built."""
     readme = ROOT / "README.md"
     return {readme: with_tables(readme.read_text())} if readme.is_file() else {}
 
@@ -120,22 +125,80 @@ def with_tables(text):
     return TABLE.sub(lambda match: match[1] + notebook_table(match["prefix"] or "") + match[3], text)
 
 
+def fixture_files(made, only):
+    from . import fixtures  # imports torch: only a build that has work to do pays for it
+
+    return fixtures.generated_files(made, only)
+
+
 # The build, in order. answers comes before release (the release is made from the filled notebooks).
-STEPS = [stubs, answers, release, fixtures.generated_files, tables]
+STEPS = [stubs, answers, release, fixture_files, tables]
 
 
-def expected_files():
-    """{path: text} of every generated file, step by step."""
-    made = {}
+def expected_files(only=None):
+    """{path: text} of every generated file (or of the exercises in only, and the tables), step by step."""
+    only, made = tuple(only or registry.ids()), {}
     for step in STEPS:
-        made |= step(made)
+        made |= step(made, only)
     return made
+
+
+STAMP = ROOT / ".build-stamp"  # the digest the last whole build left (ignored by git)
+TOOLS = ("torch", "numpy", "nbgrader", "nbconvert", "nbformat")  # their versions change what the build makes
+
+
+def digest():
+    """A digest of what a build reads and writes: the kit's code, the reference, the course's notebooks, the
+    generated files, the config, the README, and the versions of Python and the tools the build runs."""
+    summary = hashlib.sha256(sys.version.encode())
+    for tool in TOOLS:
+        summary.update(f"\0{tool} {metadata.version(tool)}".encode())
+    patterns = [("autograder", "**/*.py"), ("autograder", "**/*.json"), ("solutions", "*.py"), ("exercises", "*.py"),
+                ("source", "**/*.ipynb"), ("release", "**/*.ipynb"), (".", "nbgrader_config.py"), (".", "README.md")]
+    for folder, pattern in patterns:
+        for path in sorted((ROOT / folder).glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                summary.update(f"\0{path.relative_to(ROOT).as_posix()}\0".encode() + path.read_bytes())
+    return summary.hexdigest()
+
+
+def main(*, check=False, only=None):
+    """Write the generated files (of the exercises in only, when given), or with check=True only report the
+    stale ones; returns the exit code. A whole build with nothing changed since the last one does nothing."""
+    unknown = sorted(set(only or ()) - set(registry.ids()))
+    if unknown:
+        print(f"error: no exercise {', '.join(unknown)}; the exercises are {', '.join(registry.ids())}", file=sys.stderr)
+        return 2
+    whole = not only or set(only) == set(registry.ids())
+    if whole and not check and STAMP.is_file() and STAMP.read_text().strip() == digest():
+        print("all generated files are up to date (nothing they are made from changed since the last build)")
+        return 0
+    stale = []
+    for path, text in expected_files(only).items():
+        if not current(path, text):
+            stale.append(path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    for path in stale:
+        print(f"{'stale' if check else 'wrote'}: {path.relative_to(ROOT)}")
+    if whole and not check:
+        STAMP.write_text(digest() + "\n")  # after writing: it covers what this build left
+    if check and stale:
+        print("generated files are out of date: run `python -m autograder build` and commit the result")
+        return 1
+    if not stale:
+        print("all generated files are up to date")
+    return 0
 
 
 def current(path, text):
     """Whether the file at path already holds text. Fixtures hold floats, whose last bits depend on the
     machine that wrote them: they compare to a tolerance (fixtures.PORTABLE), so a build elsewhere
     neither fails the check nor rewrites them."""
+    from .. import stored
+    from . import fixtures
+
     if not path.exists():
         return False
     if path.parent == stored.FIXTURES:
@@ -149,25 +212,8 @@ def _without_python_version(text):
     """A release notebook's text less the Python version in its language_info. The release carries the
     language_info its kernel reports (so JupyterLab opens it unchanged), version included: a build
     with another patch release of Python is not a change, and the build leaves the notebooks alone."""
+    import nbformat
+
     notebook = nbformat.reads(text, as_version=4)
     notebook.metadata.get("language_info", {}).pop("version", None)
     return nbformat.writes(notebook)
-
-
-def main(*, check=False):
-    """Write the generated files, or with check=True only report the stale ones; returns the exit code."""
-    stale = []
-    for path, text in expected_files().items():
-        if not current(path, text):
-            stale.append(path)
-            if not check:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text)
-    for path in stale:
-        print(f"{'stale' if check else 'wrote'}: {path.relative_to(ROOT)}")
-    if check and stale:
-        print("generated files are out of date: run `python -m autograder build` and commit the result")
-        return 1
-    if not stale:
-        print("all generated files are up to date")
-    return 0

@@ -30,6 +30,7 @@ def add_verbs(verbs):
                      help="`gradescope build`: the autograder zip; `gradescope run DIR --out FILE`: results.json")
 
     build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
+    build.add_argument("exercises", nargs="*", metavar="EXERCISE", help="build only these exercises' files (default: all)")
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
 
 
@@ -76,7 +77,7 @@ def run(args, rest):
         if args.verb == "build":
             from .build import main as build_main
 
-            return build_main(check=args.check)
+            return build_main(check=args.check, only=args.exercises)
         if args.verb == "config":
             from .settings import describe, load
 

@@ -87,6 +87,7 @@ def _close(x, y, rtol, atol):
     return math.isclose(x, y, rel_tol=rtol, abs_tol=atol)
 
 
-def generated_files(made=None):
-    """{path: text} of every fixture file (a build step: it needs nothing the other steps make)."""
-    return {stored.path(exercise): expected_fixtures(exercise) for exercise in registry.ids()}
+def generated_files(made=None, only=None):
+    """{path: text} of every fixture file, or of the exercises in only (a build step: it needs nothing the other
+    steps make)."""
+    return {stored.path(exercise): expected_fixtures(exercise) for exercise in (only or registry.ids())}
