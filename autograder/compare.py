@@ -73,6 +73,16 @@ def shape_text(shape):
     return "(" + ", ".join(str(size) for size in shape) + ")"
 
 
+def _unravel(flat, shape):
+    """The index of position flat in a tensor of this shape (torch.unravel_index's first call imports sympy: a
+    second, on every grading run that meets a difference)."""
+    where = []
+    for size in reversed(shape):
+        flat, index = divmod(flat, size)
+        where.append(index)
+    return where[::-1]
+
+
 def mismatch(name, observed, expected, *, tolerance=None, ignore=None):
     """None when observed matches expected, else a message. `ignore` marks positions never graded."""
     if not isinstance(observed, torch.Tensor):
@@ -96,9 +106,8 @@ def mismatch(name, observed, expected, *, tolerance=None, ignore=None):
         return None
     observed, expected = observed.double(), expected.double()
     gap = (observed - expected).abs().nan_to_num(nan=float("inf")).masked_fill(~differ, -1.0)
-    worst = torch.unravel_index(gap.argmax(), gap.shape)
-    where = [int(index) for index in worst]
-    largest = gap[tuple(worst)].item()
+    where = _unravel(int(gap.argmax()), gap.shape)
+    largest = gap[tuple(where)].item()
     largest_text = "a NaN or infinity" if largest == float("inf") else f"{largest:.3g}"
     message = (f"{differ.sum().item()} of {int(graded.sum())} values of {name} differ; "
                f"largest difference {largest_text} at {where}")

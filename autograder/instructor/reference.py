@@ -28,6 +28,10 @@ from . import mistakes
 _CACHE_LIMIT = 4096  # answers kept; a run draws one set of probes per hidden check
 UNSEEDED = 0  # the global generator's state for a probe that names no seed (dropout in training mode, say)
 ORACLE_LOCK = threading.RLock()  # held while anything here computes: see the module docstring
+# The grader's tensors are small, and a parallel region waits for every thread of torch's pool: on a loaded 2-core
+# machine one softmax of a few hundred values took 7 ms with two threads and 6 µs with one. One thread also makes
+# the reference's last bits the same on every machine, whatever its cores.
+torch.set_num_threads(1)
 
 
 class _Answers:
