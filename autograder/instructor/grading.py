@@ -3,9 +3,11 @@
 The command line (grade_command.py), the nbgrader plugin and Gradescope all grade through
 grade(); the reference enters only as the engine's oracle (reference.py).
 """
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import engine, registry
+from ..checks import Against
 from .reference import REFERENCE
 from .sandbox import WorkerPool
 
@@ -33,11 +35,31 @@ def grade(target, pool, settings, *, seed=None):
     return report
 
 
+def expect(exercises, settings, *, seed=None):
+    """Compute what the reference answers on every probe the exercises' checks compare with it (hidden checks and
+    redrawn public ones): what a correct submission's judging waits for, asked once, while workers start."""
+    seed = settings.hidden_seed if seed is None else seed
+    for exercise in dict.fromkeys(exercises):
+        checks = engine.select(exercise, course=settings.course())
+        for check, probes, again in zip(checks, engine.plan(checks, exercise, seed), engine.redrawn(checks, seed, REFERENCE)):
+            if probes and check.against == Against.REFERENCE:
+                REFERENCE.expected(exercise, probes)
+            if again:
+                REFERENCE.expected(exercise, again)
+
+
 def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=None, started=None, pool=None):
     """Reports of every target, in order, graded jobs at a time in warm workers (pool's, when one is given,
-    which this closes). done(report) is called as each finishes; started(pool) once the workers are up."""
+    which this closes). done(report) is called as each finishes; started(pool) once the workers are up.
+
+    Two grading threads per worker: one judges a submission in this process while the other's runs in the
+    worker. The reference's answers are computed while the workers start (the oracle's lock keeps them the same
+    whoever asks first)."""
     pool = pool or WorkerPool.for_settings(settings, len(targets), jobs=jobs, isolate=isolate)
-    with pool, ThreadPoolExecutor(max_workers=len(pool.workers)) as threads:
+    warming = threading.Thread(target=_quietly, args=(expect, [target.exercise for target in targets], settings),
+                               kwargs={"seed": seed}, daemon=True)
+    warming.start()
+    with pool, ThreadPoolExecutor(max_workers=2 * len(pool.workers)) as threads:
         pool.ready()
         if started:
             started(pool)
@@ -49,3 +71,12 @@ def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=Non
             return report
 
         return list(threads.map(one, targets))
+
+
+def _quietly(function, *args, **kwargs):
+    """Run function for what it leaves in the oracle's cache; a failure there shows again, where it counts, when
+    the same answer is asked for while judging."""
+    try:
+        function(*args, **kwargs)
+    except Exception:  # noqa: BLE001
+        pass
