@@ -177,14 +177,23 @@ def _bubblewrap_command(command, runtime, inbox, program, uid, info=None):
         elif path.is_dir():
             arguments += ["--ro-bind", str(path), str(path)]
     arguments += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    made = {Path("/"), Path("/tmp"), Path("/dev"), Path("/dev/shm"), Path("/proc")}
+    made, sealed = {Path("/"), Path("/tmp"), Path("/dev"), Path("/dev/shm"), Path("/proc")}, []
     for prefix in interpreter_locations():
         if prefix == Path("/usr") or Path("/usr") in prefix.parents:
             continue
         for parent in reversed(prefix.parents):
-            if parent not in made:  # created for the sandbox, readable, empty but for what is bound below
+            if parent in made:
+                continue
+            if parent.parent in SCRATCH_MOUNTS:
+                # The interpreter lives below the scratch space (a clone or a venv under /tmp). The first folder
+                # there is a tmpfs of its own, read-only below: the scratch emptying sees a mount and leaves it
+                # (so the worker is not retired after each submission), and no submission can rename or chmod
+                # the way to the interpreter for the next one.
+                arguments += ["--perms", "0755", "--tmpfs", str(parent)]
+                sealed.append(str(parent))
+            else:  # created for the sandbox, readable, empty but for what is bound below
                 arguments += ["--perms", "0755", "--dir", str(parent)]
-                made.add(parent)
+            made.add(parent)
         arguments += ["--ro-bind", str(prefix), str(prefix)]
         made.add(prefix)
     for location in _hidden_locations():
@@ -195,7 +204,7 @@ def _bubblewrap_command(command, runtime, inbox, program, uid, info=None):
     # sandbox's user: read-only, or one submission could plant libraries or files for the next (and fill
     # memory that no limit counts). Only /tmp and /dev/shm stay writable, and they are emptied between
     # submissions.
-    for made_here in ("/", "/dev", *map(str, _hidden_locations())):
+    for made_here in ("/", "/dev", *map(str, _hidden_locations()), *sealed):
         arguments += ["--remount-ro", made_here]
     arguments += ["--chdir", "/tmp", "--clearenv"]
     for name, value in _ENVIRONMENT.items():
@@ -208,6 +217,7 @@ def _bubblewrap_command(command, runtime, inbox, program, uid, info=None):
     return arguments + ["--"] + command, fds
 
 
+SCRATCH_MOUNTS = (Path("/tmp"), Path("/dev/shm"))  # the sandbox's writable folders, emptied after each submission
 _ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "student", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
 
 

@@ -1,0 +1,91 @@
+"""Does grading work the same, and as fast, wherever the kit's interpreter and the course live?
+
+Courses and virtual environments under /tmp are common (containers, CI, notebook servers). The sandbox's own
+/tmp is scratch space emptied after every submission, and an interpreter that lives below /tmp is mounted
+there too: these tests grade from an interpreter whose environment lives under /tmp, in a folder whose name
+holds a space, and count how many times a worker had to start.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+GRADE = """
+import json, sys
+from autograder.discovery import discover
+from autograder.instructor import grading, sandbox
+from autograder.instructor.settings import load
+
+starts = []
+original = sandbox.Worker._start
+def counted(self):
+    starts.append(self.index)
+    return original(self)
+sandbox.Worker._start = counted
+targets, _ = discover([sys.argv[1]], None)
+reports = grading.grade_all(targets, load(), jobs=1)
+print(json.dumps({"prefix": sys.prefix, "starts": len(starts),
+                  "scores": {f"{report.student}/{report.exercise}": report.score for report in reports}}))
+"""
+
+# Run first in the batch: tries to take the way to the interpreter away from the submissions after it.
+HOSTILE = """
+import os
+for name in os.listdir("/tmp"):
+    path = "/tmp/" + name
+    for attempt in (lambda: os.chmod(path, 0), lambda: os.rename(path, path + "-moved"),
+                    lambda: os.rmdir(path), lambda: os.chmod(path, 0o777)):
+        try:
+            attempt()
+        except OSError:
+            pass
+"""
+
+
+def _environment_under_tmp(folder):
+    """This interpreter's virtual environment, linked file by file (copied where links cannot be made) into folder."""
+    target = folder / "venv"
+    linked = subprocess.run(["cp", "-al", sys.prefix, str(target)], capture_output=True)
+    if linked.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(sys.prefix, target, symlinks=True)
+    return target / "bin" / "python"
+
+
+def _grade(python, submitted):
+    completed = subprocess.run([str(python), "-c", GRADE, str(submitted)], cwd=ROOT, capture_output=True, text=True,
+                               timeout=900, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_an_interpreter_under_tmp_keeps_one_worker_for_the_whole_batch(tmp_path):
+    """Graded from an environment under /tmp (in a folder whose name holds a space), does one worker grade the whole
+    sample class, with a submission that tries to chmod, rename or remove the way to the interpreter graded first,
+    and does every student get the score the same class gets from this interpreter?"""
+    submitted = tmp_path / "submitted"
+    shutil.copytree(ROOT / "samples" / "submitted", submitted, symlinks=True)
+    hostile = submitted / "0-first" / "attention"
+    hostile.mkdir(parents=True)
+    first = sorted((ROOT / "exercises").glob("*.py"))[0]
+    (hostile / first.name).write_text(HOSTILE + first.read_text())
+    folder = Path(tempfile.mkdtemp(prefix="attention kit ", dir="/tmp"))
+    try:
+        python = _environment_under_tmp(folder)
+        there = _grade(python, submitted)
+        assert Path(there["prefix"]).resolve().is_relative_to(Path("/tmp").resolve())
+        here = _grade(sys.executable, submitted)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert len(there["scores"]) > 10
+    assert there["starts"] == 1, f"{there['starts']} worker starts for {len(there['scores'])} submissions"
+    assert there["scores"] == here["scores"]
