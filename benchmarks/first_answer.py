@@ -1,53 +1,118 @@
 """How long does one submission wait for its grade, against a bare `import torch` on the same machine?
 
-Side by side in one run, interleaved so that machine noise hits all alike (goal: grade ≤ 2× import torch):
-  import torch          python -c "import torch": the floor for anything that runs the student's code
-  grade one student     python -m autograder grade <one student's notebooks> (every notebook, hidden checks too)
-  gradescope run        the same through Gradescope's entry point (results.json)
-Prints medians, minima and maxima as a Markdown table, and the ratios to import torch.
+Side by side in one run, interleaved so that machine noise hits all alike (goal: each ≤ 1.5× import torch):
+  import torch              python -c "import torch": the floor for anything that runs the student's code
+  grade one student         python -m autograder grade <one student's notebooks> (every notebook, hidden checks too)
+  gradescope run            the same through Gradescope's entry point (results.json)
+  nbgrader autograde        nbgrader autograde of that one student with the kit's plugin (--force: a regrade)
+--also-under DIR also runs every command from a clone of this repository made under DIR, its virtual environment
+linked in file by file (a course and environment under /tmp: containers, CI, notebook servers), interleaved with
+the ones here. Prints medians, minima and maxima as a Markdown table, and each median's ratio to import torch
+where it ran.
 """
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from check_speed import timed  # the same stopwatch: a subprocess run as a user runs it
-
 ROOT = Path(__file__).resolve().parent.parent
-STUDENT = ROOT / "samples" / "submitted" / "ada" / "attention"
+STUDENT = Path("samples") / "submitted" / "ada" / "attention"
 
 
-def commands(out):
-    python = sys.executable
+def clone_under(folder):
+    """A clone of this repository's HEAD under folder, with this interpreter's environment linked into it."""
+    clone = Path(tempfile.mkdtemp(prefix="attention-kit-", dir=folder)) / "kit"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
+    if subprocess.run(["cp", "-al", sys.prefix, str(clone / ".venv")], capture_output=True).returncode != 0:
+        shutil.copytree(sys.prefix, clone / ".venv", symlinks=True)  # another file system: copied instead
+    return clone
+
+
+def course(kit, python):
+    """An nbgrader course beside kit with one submitted student, its gradebook made; where to run autograde."""
+    folder = kit.parent / "course"
+    shutil.copytree(kit / "source", folder / "source")
+    shutil.copy(kit / "nbgrader_config.py", folder / "nbgrader_config.py")
+    shutil.copytree(kit / STUDENT, folder / "submitted" / "ada" / "attention")
+    subprocess.run([str(python), "-m", "nbgrader", "generate_assignment", "attention", "--force"], cwd=folder,
+                   check=True, capture_output=True, env=environment(kit, python, folder))
+    return folder
+
+
+def environment(kit, python, course_root=None):
+    """The kit at kit importable first (nbgrader finds the plugin by name), the interpreter's bin/ on PATH."""
+    extra = {"PYTHONPATH": str(kit), "PATH": os.pathsep.join([str(Path(python).parent), os.environ["PATH"]])}
+    if course_root:
+        extra["NBGRADER_COURSE_ROOT"] = str(course_root)
+    return dict(os.environ, **extra)
+
+
+def commands(kit, python, out):
+    """{name: (command, folder to run it in, environment)} for a kit checkout and its interpreter."""
+    student = str(kit / STUDENT)
+    nbgrader_course = course(kit, python)
+    here = environment(kit, python)
     return {
-        "python -c 'import torch'": [python, "-c", "import torch"],
-        "python -m autograder grade (one student)": [python, "-m", "autograder", "grade", str(STUDENT), "--summary"],
-        "python -m autograder gradescope run": [python, "-m", "autograder", "gradescope", "run", str(STUDENT),
-                                                "--out", str(out / "results.json")],
+        "python -c 'import torch'": ([str(python), "-c", "import torch"], kit, here),
+        "python -m autograder grade (one student)": ([str(python), "-m", "autograder", "grade", student, "--summary"],
+                                                     kit, here),
+        "python -m autograder gradescope run": ([str(python), "-m", "autograder", "gradescope", "run", student, "--out",
+                                                 str(out / "results.json")], kit, here),
+        "nbgrader autograde (one student, kit plugin)": ([str(python), "-m", "nbgrader", "autograde", "attention",
+                                                          "--force"], nbgrader_course,
+                                                         environment(kit, python, nbgrader_course)),
     }
+
+
+def run_timed(command, folder, env):
+    """Seconds the command took (it must succeed), run as a user runs it."""
+    start = time.perf_counter()
+    completed = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if completed.returncode != 0 or "Exception while loading config" in completed.stderr:
+        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}")
+    return elapsed
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--also-under", metavar="DIR", help="also time a clone made under DIR (e.g. /tmp)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as out:
-        named = commands(Path(out))
-        times = {name: [] for name in named}
-        for name, command in named.items():  # warm the file cache once
-            timed(command, ROOT)
-        for _ in range(args.runs):
-            for name, command in named.items():
-                times[name].append(timed(command, ROOT))
-    floor = statistics.median(times["python -c 'import torch'"])
+    with tempfile.TemporaryDirectory(prefix="attention-bench-") as scratch:
+        scratch = Path(scratch)
+        places = {"here": (ROOT, Path(sys.executable))}
+        if args.also_under:
+            clone = clone_under(args.also_under)
+            places[f"under {args.also_under}"] = (clone, clone / ".venv" / "bin" / "python")
+        try:
+            named = {}
+            for place, (kit, python) in places.items():
+                (scratch / place.replace("/", "_")).mkdir()
+                for name, value in commands(kit, python, scratch / place.replace("/", "_")).items():
+                    named[(place, name)] = value
+            times = {key: [] for key in named}
+            for key, value in named.items():  # warm the file cache once
+                run_timed(*value)
+            for _ in range(args.runs):
+                for key, value in named.items():
+                    times[key].append(run_timed(*value))
+        finally:
+            if args.also_under:
+                shutil.rmtree(clone.parent, ignore_errors=True)
     print(f"{args.runs} runs each, interleaved, {os.cpu_count()} cores\n")
-    print("| command | median | min | max | median / import torch |")
-    print("|---|---|---|---|---|")
-    for name, values in times.items():
+    print("| where | command | median | min | max | median / import torch |")
+    print("|---|---|---|---|---|---|")
+    for (place, name), values in times.items():
+        floor = statistics.median(times[(place, "python -c 'import torch'")])
+        where = str(ROOT) if place == "here" else place
         median = statistics.median(values)
-        print(f"| `{name}` | {median:.2f} s | {min(values):.2f} s | {max(values):.2f} s | {median / floor:.2f}x |")
+        print(f"| {where} | `{name}` | {median:.2f} s | {min(values):.2f} s | {max(values):.2f} s | {median / floor:.2f}x |")
 
 
 if __name__ == "__main__":
