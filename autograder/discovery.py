@@ -43,13 +43,17 @@ WALK_LIMIT = 20000  # files and folders looked at per student: an upload of many
 WALK_DEPTH = 32  # folder levels looked into below the folder walked
 
 
-def discover(paths, exercise=None):
+def discover(paths, exercise=None, *, one_student=False):
     """Every submission under the given files and folders; a folder keeps only files named after an exercise.
 
     Returns (targets, skipped): skipped holds (path, why) for files passed over. Links are never
     followed, neither to files nor to folders. Under one folder, each student (or the folder itself,
-    where it names no student) has one file per exercise graded: the shallowest, a notebook before a
-    .py file; the others are passed over, so that no exercise counts twice.
+    where it names no student) has one file per exercise graded, the first by _preference (the
+    shallowest, then the name handed out, then a notebook before a .py file, then the path's sorted
+    order); the others are passed over, so that no exercise counts twice.
+    one_student: each folder is one student's upload (Gradescope's): its folders name no students
+    (student is None), so each exercise is graded once in all of it, and a file passed over is named by
+    its path in the upload.
     """
     if exercise is not None:
         known_exercise(exercise)
@@ -59,18 +63,23 @@ def discover(paths, exercise=None):
             skipped.append((path, "it is a link; links are never followed: submit the file itself"))
         elif path.is_dir():
             chosen = {}
+
+            def shown(file, root=path):
+                return file.relative_to(root).as_posix() if one_student else file.name
+
             for file in _files_under(path, skipped):
                 try:
-                    target = Target(file, exercise or infer_exercise(file), student_of(file, root=path))
+                    student = None if one_student else student_of(file, root=path)
+                    target = Target(file, exercise or infer_exercise(file), student)
                 except SubmissionError:
                     skipped.append((file, "its name names no exercise"))
                     continue
                 key = (target.student, target.exercise)
                 if key in chosen and _preference(chosen[key], path) <= _preference(target, path):
-                    skipped.append((file, f"{chosen[key].path.name} is graded for {target.exercise} instead"))
+                    skipped.append((file, f"{shown(chosen[key].path)} is graded for {target.exercise} instead"))
                     continue
                 if key in chosen:
-                    skipped.append((chosen[key].path, f"{file.name} is graded for {target.exercise} instead"))
+                    skipped.append((chosen[key].path, f"{shown(file)} is graded for {target.exercise} instead"))
                 chosen[key] = target
             targets += sorted(chosen.values(), key=lambda target: target.path)
         elif path.exists():

@@ -46,6 +46,11 @@ def select(exercise, *, public_only=False, parts=None, course=None):
     return chosen
 
 
+def maxima(course=None):
+    """{exercise id: the most points it gives}, with the course's points (CourseSettings)."""
+    return {exercise: sum(check.points for check in select(exercise, course=course)) for exercise in registry.ids()}
+
+
 def plan(checks, exercise, seed):
     """Probes for each check: public checks read fixed ones from the fixture file, hidden ones draw them from seed."""
     planned = []

@@ -65,3 +65,48 @@ def test_feedback_shows_what_a_submission_says_as_text_never_as_markup(tmp_path)
     page = (tmp_path / "feedback" / "eve" / f"{FIRST.id}.html").read_text()
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# a name a spreadsheet would run or read as a number, and its cell in grades.csv: a quote first (a tab or carriage
+# return inside shows as an escape, as everywhere the kit writes a name as text)
+FORMULAS = {'=HYPERLINK("http://example.invalid")': '\'=HYPERLINK("http://example.invalid")', "@SUM(1)": "'@SUM(1)",
+            "+1": "'+1", "-1": "'-1", "\t=1+1": "'\\x09=1+1", "\r=1+1": "'\\x0d=1+1", "|calc": "'\\|calc",
+            "%0A": "'%0A", "zed": "zed"}
+
+
+def test_a_gradebook_of_students_named_like_formulas_reads_as_text(tmp_path):
+    """Students whose names a spreadsheet would run or read as a number (=HYPERLINK(…), @SUM(1), +1, -1, a
+    leading tab or carriage return, |, %): does each name cell start with a quote, and every score stay a number?"""
+    reports = [graded(reference.namespace(FIRST.id), FIRST.id, name) for name in FORMULAS]
+    classreport.write(reports, tmp_path)
+    with open(tmp_path / "grades.csv", newline="") as table:
+        header, *rows = csv.reader(table)
+    assert sorted(row[0] for row in rows) == sorted(FORMULAS.values())
+    for row in rows:
+        scores = dict(zip(header, row))
+        assert float(scores[FIRST.id]) == 10.0 and float(scores["total"]) == 10.0
+        assert float(scores["max_total"]) == 10.0 * len(registry.ids())
+        assert all(scores[exercise] == "" for exercise in registry.ids() if exercise != FIRST.id)
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r", "|", "%", "'")) for cell in row[1:])
+
+
+MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def test_check_tables_show_messages_hints_and_names_as_text(tmp_path):
+    """A student named with markup whose checks fail with messages and hints full of it (as a student's exception
+    message reaches them): does neither the feedback page nor the check table a notebook or nbgrader shows hold
+    a <script> or an <img>, while each shows the text, escaped?"""
+    from autograder.checks import Status
+    from autograder.report import html_table
+
+    report = graded(reference.namespace(FIRST.id), FIRST.id, MARKUP)
+    report.submission = f"submitted/{MARKUP}/attention/{FIRST.id}.py"
+    for check in report.checks:
+        check.status, check.points = Status.ERROR, 0.0
+        check.message, check.hint = f"`{MARKUP}` raised RuntimeError: {MARKUP}", MARKUP
+    classreport.write([report], tmp_path)
+    feedback = (tmp_path / "feedback" / MARKUP / f"{FIRST.id}.html").read_text()
+    for page in (html_table(report), feedback):
+        assert "<script" not in page and "<img" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in page

@@ -246,3 +246,29 @@ def test_what_a_submission_writes_cannot_drive_the_terminal_or_stop_the_batch(tm
     assert "\\x1b[2J" in completed.stdout and "\\u202e" in completed.stdout
     results = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert {r["student"]: r["score"] for r in results} == {"mallory": 0, "nemo": 10, "zed": 10}
+
+
+def test_what_a_submission_says_reaches_the_gradebook_and_pages_inert(tmp_path, kit):
+    """A class graded with --out whose folders are named `<img src=x onerror=…>` and `=HYPERLINK(…)`, one of them
+    raising and printing markup: is everyone graded, does no page hold a <script> or an <img>, and does every
+    name in grades.csv that a spreadsheet would run start with a quote?"""
+    import csv
+
+    markup = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    submitted = tmp_path / "submitted"
+    students = {"<img src=x onerror=alert(3)>": f"print({markup!r})\nraise RuntimeError({markup!r})\n",
+                '=HYPERLINK("example.invalid")': source(f"{FIRST.id}_alt"), "-1": source(f"{FIRST.id}_alt")}
+    for student, text in students.items():
+        (submitted / student).mkdir(parents=True)
+        (submitted / student / f"{FIRST.id}.py").write_text(text)
+    completed = kit("grade", submitted, "--out", tmp_path / "out", "--jobs", "1")
+    assert completed.returncode == 0, completed.stderr
+    pages = list((tmp_path / "out").rglob("*.html"))
+    assert len(pages) == len(students)
+    for page in pages:
+        assert "<script" not in page.read_text() and "<img" not in page.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (tmp_path / "out/feedback" / next(iter(students)) / f"{FIRST.id}.html").read_text()
+    with open(tmp_path / "out" / "grades.csv", newline="") as table:
+        rows = {row["student"]: row for row in csv.DictReader(table)}
+    assert {name: float(row[FIRST.id]) for name, row in rows.items()} == {
+        "<img src=x onerror=alert(3)>": 0.0, "'=HYPERLINK(\"example.invalid\")": 10.0, "'-1": 10.0}

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from autograder import engine, registry
+from autograder.instructor.gradescope import ONE_FILE_PER_EXERCISE
 from helpers import FIRST, ROOT, run_kit, source
 
 SECOND, THIRD = registry.exercises()[1:3]
@@ -50,6 +51,7 @@ def test_an_honest_submission_scores_full_marks(autograder_root):
     document = run_autograder(autograder_root, ADA)
     assert sum(test["score"] for test in document["tests"]) == 10 * len(registry.ids())
     assert sum(test["max_score"] for test in document["tests"]) == 10 * len(registry.ids())
+    assert document["score"] == 10 * len(registry.ids())  # what Gradescope records, when it is given
     for test in document["tests"]:
         assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
         assert test["visibility"] in {"visible", "after_published"}
@@ -131,3 +133,77 @@ def test_an_exercise_counts_once_however_many_files_hold_it(autograder_root, tmp
     assert sum(test["score"] for test in document["tests"]) == 10
     assert sum(test["max_score"] for test in document["tests"]) == 10
     assert document["output"].count(f"is graded for {FIRST.id} instead") == 3
+
+
+def test_an_upload_is_one_student_however_many_student_folders_it_holds(autograder_root, tmp_path):
+    """The same correct notebook under submitted/s1 … submitted/s5 of one upload: does it score one exercise's
+    points, top-level score and tests alike, graded from s1 (the first in sorted order), the other four named as
+    not graded?"""
+    upload = tmp_path / "upload"
+    for index in range(1, 6):
+        (upload / "submitted" / f"s{index}" / "attention").mkdir(parents=True)
+        shutil.copy(ADA / FIRST.notebook, upload / "submitted" / f"s{index}" / "attention")
+    document = run_autograder(autograder_root, upload)
+    assert document["score"] == 10
+    assert sum(test["score"] for test in document["tests"]) == sum(test["max_score"] for test in document["tests"]) == 10
+    assert len(document["tests"]) == len(engine.select(FIRST.id))
+    graded = f"submitted/s1/attention/{FIRST.notebook}"
+    lines = document["output"].splitlines()
+    assert f"{graded}: 10/10" in lines and ONE_FILE_PER_EXERCISE in lines  # the rule, said once
+    for index in range(2, 6):
+        assert (f"submitted/s{index}/attention/{FIRST.notebook} was not graded: {graded} is graded for "
+                f"{FIRST.id} instead") in lines
+
+
+def test_one_exercise_as_a_notebook_and_a_py_file_at_different_depths_is_graded_once(autograder_root, tmp_path):
+    """Exercise 1 as a notebook two folders down and as a .py file at the top, exercise 2 as a .py file and as a
+    notebook in two folders of one depth: is each graded once, from the file the README's rule picks (the
+    shallowest, then a notebook before a .py file), and the upload scored two exercises' points?"""
+    upload = tmp_path / "upload"
+    for folder in ("work/old", "a", "b"):
+        (upload / folder).mkdir(parents=True)
+    shutil.copy(ADA / FIRST.notebook, upload / "work" / "old")
+    (upload / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    (upload / "a" / f"{SECOND.id}.py").write_text(source(f"{SECOND.id}_alt"))
+    shutil.copy(ADA / SECOND.notebook, upload / "b")
+    document = run_autograder(autograder_root, upload)
+    assert document["score"] == sum(test["score"] for test in document["tests"]) == 20
+    assert sum(test["max_score"] for test in document["tests"]) == 20
+    lines = document["output"].splitlines()
+    assert f"{FIRST.id}.py: 10/10" in lines and f"b/{SECOND.notebook}: 10/10" in lines
+    assert f"work/old/{FIRST.notebook} was not graded: {FIRST.id}.py is graded for {FIRST.id} instead" in lines
+    assert f"a/{SECOND.id}.py was not graded: b/{SECOND.notebook} is graded for {SECOND.id} instead" in lines
+
+
+def test_the_top_level_score_never_passes_the_course_maximum():
+    """Handed more reports than the course has exercises (every exercise, and the first one again), does
+    results.json's score stop at the course's maximum, with the tests as they were?"""
+    from autograder.instructor import reference
+    from autograder.instructor.gradescope import results
+    from autograder.instructor.grading import run_checks
+    from autograder.instructor.settings import KitSettings
+    from autograder.sandboxed.probes import observer
+
+    settings = KitSettings()
+    reports = [run_checks(exercise, observer(reference.namespace(exercise)), settings)
+               for exercise in [*registry.ids(), FIRST.id]]
+    for report in reports:
+        report.submission = f"{report.exercise}.py"
+    document = results(reports, course=settings.course())
+    assert sum(test["score"] for test in document["tests"]) == 10 * (len(registry.ids()) + 1)
+    assert document["score"] == sum(engine.maxima(settings.course()).values()) == 10 * len(registry.ids())
+
+
+def test_grade_still_sees_a_class_where_gradescope_sees_one_student(tmp_path):
+    """The folder of five students s1 … s5, each with exercise 1: does `grade`'s discovery keep five students while
+    Gradescope's (one_student) keeps one file for the one student the upload is?"""
+    from autograder.discovery import discover
+
+    for index in range(1, 6):
+        (tmp_path / "submitted" / f"s{index}").mkdir(parents=True)
+        (tmp_path / "submitted" / f"s{index}" / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    targets, skipped = discover([tmp_path / "submitted"])
+    assert [target.student for target in targets] == [f"s{index}" for index in range(1, 6)] and skipped == []
+    targets, skipped = discover([tmp_path / "submitted"], one_student=True)
+    assert [(target.path.parent.name, target.student) for target in targets] == [("s1", None)]
+    assert [path.parent.name for path, _ in skipped] == ["s2", "s3", "s4", "s5"]

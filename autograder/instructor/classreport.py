@@ -7,7 +7,6 @@
   scores.png         score histograms, one per exercise
   mistakes.png       how many submissions showed each known mistake
 """
-import csv
 import datetime
 import html
 import json
@@ -16,7 +15,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from .. import engine, registry
+from defusedcsv import csv
+
+from .. import engine
 from ..checks import Status
 from ..report import html_table, printable, text
 
@@ -27,7 +28,7 @@ def write(reports, out, course=None):
     course (CourseSettings): the points each check is worth, so the maxima are the course's."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    maxima = {exercise: sum(check.points for check in engine.select(exercise, course=course)) for exercise in registry.ids()}
+    maxima = engine.maxima(course)
     (out / "results.json").write_text(json.dumps({"results": [r.as_json() for r in reports]}, indent=2) + "\n")
     written = [out / "results.json", _gradebook(reports, out / "grades.csv", maxima)]
     written += _feedback(reports, out / "feedback")
@@ -39,16 +40,27 @@ def _who(report):
     return report.student or Path(report.submission or "unknown").stem
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP, CSV injection)
+
+
+def _text_cell(value):
+    """value as a CSV cell a spreadsheet shows as text: a quote before any first character in FORMULA_STARTS,
+    text that reads as a signed number (`-1`) included, which defusedcsv lets through; then printable, so a tab
+    or a carriage return inside shows as an escape. Numbers are not text cells: they stay numbers."""
+    return printable(("'" if value.startswith(FORMULA_STARTS) else "") + value, keep="")
+
+
 def _gradebook(reports, path, maxima):
     scores = {}
     for report in reports:
         scores.setdefault(_who(report), {})[report.exercise] = report.score
+    # defusedcsv's writer quotes whatever else starts like a formula (`|`, `%`) and leaves numbers alone
     with open(path, "w", newline="", errors="replace") as table:
         writer = csv.writer(table)
         writer.writerow(["student", *maxima, "total", "max_total"])
         for student in sorted(scores):
             row = [scores[student].get(exercise, "") for exercise in maxima]
-            writer.writerow([printable(student, keep=""), *row, sum(scores[student].values()), sum(maxima.values())])
+            writer.writerow([_text_cell(student), *row, sum(scores[student].values()), sum(maxima.values())])
     return path
 
 

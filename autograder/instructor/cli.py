@@ -34,9 +34,10 @@ def add_verbs(verbs):
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
 
 
-def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None):
+def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None, one_student=False):
     """(settings, what discovery found, workers starting in the background), before the grader imports torch:
-    the workers boot theirs meanwhile, so the first grade waits for about one import of torch, not two."""
+    the workers boot theirs meanwhile, so the first grade waits for about one import of torch, not two.
+    one_student: each folder is one student's upload (discovery.discover's)."""
     from ..discovery import discover
     from .sandbox import WorkerPool
     from .settings import load
@@ -44,7 +45,7 @@ def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None):
     settings = load()
     if timeout is not None:  # flags given on the command line win over the config file
         settings.probe_timeout = timeout
-    found = discover(paths, exercise)
+    found = discover(paths, exercise, one_student=one_student)
     targets = found[0]
     pool = WorkerPool.for_settings(settings, len(targets), jobs=jobs, isolate=isolate, wait=False) if targets else None
     return settings, found, pool

@@ -38,6 +38,12 @@ exec "$python" -m autograder gradescope run "$root/submission" --out "$root/resu
 """
 
 
+# said in the output when an exercise was found more than once: discovery._preference, in words
+ONE_FILE_PER_EXERCISE = ("An upload is one student's: each exercise is graded once, from the file nearest the top of "
+                         "the upload (then the name handed out, then a notebook before a .py file, then the path in "
+                         "sorted order).")
+
+
 def build(*, out):
     """Write the autograder zip Gradescope asks for; returns its path."""
     out = Path(out)
@@ -57,11 +63,14 @@ def build(*, out):
     return out
 
 
-def results(reports, problems=(), course=None):
+def results(reports, problems=(), course=None, root=None):
     """Gradescope's results.json: one test per check; checks students do not see in their self-check (hidden
-    ones, and those the course withholds) are shown once grades are published."""
+    ones, and those the course withholds) are shown once grades are published. The top-level score is what
+    Gradescope records (without it, it adds up the tests): the reports' total, never above the course's
+    maximum. root: the upload, so that the output names each file by its path in it."""
     from .. import engine
     from ..checks import Status
+    from ..report import printable
 
     tests = []
     for report in reports:
@@ -76,29 +85,44 @@ def results(reports, problems=(), course=None):
                 "output": output,
                 "visibility": "visible" if check.id in public else "after_published",
             })
-    notes = [f"{Path(r.submission).name}: {r.score:g}/{r.max_score:g}" for r in reports] + list(problems)
-    notes += [f"{Path(r.submission).name}: {problem}" for r in reports for problem in r.problems]
-    return {"tests": tests, "output": "\n".join(notes), "stdout_visibility": "hidden"}
+    notes = [f"{shown(r.submission, root)}: {r.score:g}/{r.max_score:g}" for r in reports] + list(problems)
+    notes += [f"{shown(r.submission, root)}: {problem}" for r in reports for problem in r.problems]
+    score = min(sum(report.score for report in reports), sum(engine.maxima(course).values()))
+    # file names and messages are the student's: one line each, never a forged line of its own
+    return {"score": score, "tests": tests, "output": "\n".join(printable(note, keep="") for note in notes),
+            "stdout_visibility": "hidden"}
+
+
+def shown(path, root=None):
+    """A file of the upload by its path in it (its name, where root is not given or does not hold it)."""
+    path = Path(path)
+    return path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.name
 
 
 def run(*, submission, out):
     """Grade every notebook or exercises file under submission and write results.json to out.
 
-    An upload is the student's own: links in it are never followed, files too large and files past
-    the first many thousands are passed over, and each of these is said in the output.
+    An upload is one student's, whatever its folders are named: each exercise is graded once, from the
+    file discovery.discover prefers (discovery._preference, the rule ONE_FILE_PER_EXERCISE tells students),
+    and every other file holding it is said in the output as not graded. Links in it are never followed,
+    files too large and files past the first many thousands are passed over, and each of these is said in
+    the output too.
     """
     from ..sandboxed.loader import SubmissionError
     from .cli import early_start
 
     pool = None
     try:
-        settings, found, pool = early_start([submission])  # the workers boot torch while the grader imports its own
+        # the workers boot torch while the grader imports its own
+        settings, found, pool = early_start([submission], one_student=True)
         from .grade_command import main as grade
 
-        notes = [f"{Path(path).name} was not graded: {why}" for path, why in found[1]
+        notes = [f"{shown(path, submission)} was not graded: {why}" for path, why in found[1]
                  if Path(path).suffix in (".ipynb", ".py") or "files" in why]
+        if any("is graded for" in why for _, why in found[1]):
+            notes.insert(0, ONE_FILE_PER_EXERCISE)
         reports = grade(paths=[submission], summary_only=True, found=found, settings=settings, pool=pool)
-        document = results(reports, notes, settings.course())
+        document = results(reports, notes, settings.course(), root=submission)
     except SubmissionError as error:
         document = {"score": 0.0, "tests": [], "output": f"Nothing to grade: {error}"}
     finally:
