@@ -6,10 +6,13 @@ VEHICLE, the first whose notebook stands alone); a test about what one exercise 
 tests/exercises/test_<id>.py.
 """
 import ast
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import registry
@@ -22,10 +25,152 @@ FIRST = registry.exercises()[0]
 
 def run_kit(*args, cwd=ROOT, timeout=600, env=None):
     """python -m autograder ARGS, as a user runs it; returns the CompletedProcess."""
-    environment = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-                       **(env or {}))
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env=environment)
+                          text=True, timeout=timeout, env=_environment(env))
+
+
+def _environment(env):
+    return dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]), **(env or {}))
+
+
+@dataclass
+class Run:
+    """One run of the kit, seen from its own process tree and its own temporary folder only."""
+
+    completed: subprocess.CompletedProcess
+    left_running: list  # "pid (state) command line" of each process it left behind (ended since)
+    left_files: list  # names it left in its temporary folder
+    sandbox_peak: int  # the most bytes (proportional set size) one sandbox, a bwrap and all below it, held at once
+
+
+# Runs the command given as a child subreaper (PR_SET_CHILD_SUBREAPER): whatever the run leaves running is
+# re-parented here, not to init, so it is found among this process's children whatever sessions and forks it
+# went through, and is ended before this exits. Writes their command lines to the report file.
+SUBREAPER = """
+import ctypes, json, os, signal, subprocess, sys, time
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+report, command = sys.argv[1], sys.argv[2:]
+code = subprocess.call(command)
+
+
+def children():
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    found = {}
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as listed:
+            for pid in listed.read().split():
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as cmdline, open(f"/proc/{pid}/stat") as stat:
+                        state = stat.read().rsplit(")", 1)[1].split()[0]
+                        words = cmdline.read().replace(b"\\0", b" ").decode(errors="replace")
+                except OSError:  # gone meanwhile
+                    continue
+                found[int(pid)] = f"{pid} ({state}) {words}"
+    return found
+
+
+for _ in range(100):  # a process killed as the run ended may still be on its way out
+    if not children():
+        break
+    time.sleep(0.02)
+with open(report, "w") as out:
+    json.dump(sorted(children().values()), out)
+for _ in range(200):
+    left = children()
+    if not left:
+        break
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(0.05)
+sys.exit(code)
+"""
+
+
+def run_kit_alone(*args, folder, cwd=ROOT, timeout=600, env=None):
+    """run_kit, looking at nothing but its own run (an instructor may grade on the same machine meanwhile): its
+    temporary files go to a folder of its own (TMPDIR), and what it leaves running is found in its own process
+    tree. Returns a Run; what the run left running has been ended."""
+    folder = Path(folder)
+    scratch, report = folder / "tmp", folder / "left-running.json"
+    scratch.mkdir(parents=True)
+    command = [sys.executable, "-c", SUBREAPER, str(report), sys.executable, "-m", "autograder", *map(str, args)]
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=_environment(dict(env or {}, TMPDIR=str(scratch))))
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.wait(0.05):
+            peak[0] = max([peak[0], *sandbox_memory(process.pid)])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        done.set()
+        sampler.join()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    completed = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    left_running = json.loads(report.read_text()) if report.exists() else ["(the run's subreaper did not report)"]
+    return Run(completed, left_running, sorted(path.name for path in scratch.iterdir()), peak[0])
+
+
+def _children(pid):
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                found += [int(child) for child in listed.read().split()]
+    except OSError:  # gone meanwhile
+        pass
+    return found
+
+
+def _memory(pid):
+    """Bytes of pid's proportional set size (shared pages split among their sharers), or its whole resident size
+    where smaps cannot be read: never less than what it holds."""
+    for path, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path) as lines:
+                return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return 0
+
+
+def _name(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return ""
+
+
+def sandbox_memory(root):
+    """Bytes each sandbox below process root holds now (a bwrap, the worker and all it started, together)."""
+    totals, waiting = [], [root]
+    while waiting:
+        pid = waiting.pop()
+        if _name(pid) == "bwrap":
+            tree, total = [pid], 0
+            while tree:
+                member = tree.pop()
+                total += _memory(member)
+                tree += _children(member)
+            totals.append(total)
+        else:
+            waiting += _children(pid)
+    return totals
 
 
 def reference(exercise):

@@ -11,6 +11,10 @@ worker runs in bubblewrap, shut in as README.md's threat model says:
   privilege    an unprivileged user with no capabilities and no new privileges; as root, bubblewrap
                keeps only CAP_SETUID/CAP_SETGID for the worker to drop them before it imports
                anything; a seccomp filter (SECCOMP_DENIED) refuses mount, namespaces, ptrace, keys, bpf …
+  processes    each child, just before student code runs, adds a second filter of its own (CHILD_REFUSED):
+               no fork, vfork or clone but of a thread, no memfd; threads share the one address space that
+               the child's memory limit caps, so one submission holds one process's memory, as root and as
+               a user alike (where no cgroup can be made)
   namespaces   its own PID, network, IPC, UTS (and cgroup) namespaces; a user namespace when not root
   channel      the worker talks to the grader on descriptors its children close before student code
                runs; what comes back is size-capped and checked against wire's schema before decoding
@@ -49,7 +53,7 @@ SIBLING_LIMIT = 64  # files beside a submission that are handed over with it
 RESPONSE_LIMIT = 64 * 1024 * 1024  # bytes of one worker answer
 SUBMISSIONS_PER_WORKER = 16  # see WorkerPool.for_settings
 KIT_MOUNT, INBOX_MOUNT = "/kit", "/submissions"
-SANDBOX_UID = 61000  # as root, worker k runs as uid SANDBOX_UID + k: a fork bomb's process limit is its own
+SANDBOX_UID = 61000  # as root, worker k runs as uid SANDBOX_UID + k: its thread limit (RLIMIT_NPROC) is its own
 TMP_SIZE, SHM_SIZE = 256 * 1024 * 1024, 64 * 1024 * 1024
 CONFINED_EXTRA = 1024**3  # bytes a worker's cgroup holds beyond the child's address space: the worker, tmpfs
 CONFINED_PROCESSES = 256  # processes and threads in a worker's cgroup
@@ -69,6 +73,16 @@ SECCOMP_DENIED = [
     "shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop",
     "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
 ]
+# Refused to student code by a second filter that each child sets on itself just before student code runs
+# (the zygote must still fork children): no new process, so that one submission holds the memory of one
+# address space (RLIMIT_AS caps it), as root and as an ordinary user alike. Threads stay: they share that
+# address space. memfd_create would hold memory outside any address space, and outside the scratch tmpfs sizes.
+# Chosen over a user cgroup that systemd may delegate (none without a systemd user session: containers, CI,
+# su) and over fewer processes per child (RLIMIT_NPROC counts threads as processes: a limit low enough for
+# processes × cap to fit the budget would refuse torch its threads): it holds wherever the sandbox's own
+# seccomp filter does, the same way for every user, and no code under it can lift it.
+CHILD_REFUSED = ["fork", "vfork", "memfd_create"]
+CLONE_THREAD = 0x00010000
 CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000 | 0x00000080
 BOOT = "import sys; sys.path.insert(0, {kit!r}); from autograder.sandboxed.worker import main; main()"
 
@@ -101,6 +115,7 @@ def _isolation_problem():
     if path is None:
         return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
     try:
+        child_seccomp_program()
         program = seccomp_program()
     except Exception as error:  # noqa: BLE001  (any reason the filter cannot be built is reported)
         return f"no seccomp filter can be built ({error}; Debian: apt-get install libseccomp2, and pip install pyseccomp)"
@@ -149,6 +164,29 @@ def seccomp_program():
     handle.close()
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
+
+
+@cache
+def child_seccomp_program():
+    """The BPF program (bytes, sock_filter records) each child installs on itself just before student code
+    runs: fork, vfork and clone without CLONE_THREAD fail with EPERM, and so does memfd_create; clone3 fails
+    with ENOSYS (its flags hide behind a pointer), so that libc falls back to clone for threads and processes
+    alike. Built here, where libseccomp is; the worker only hands it to prctl."""
+    import pyseccomp as seccomp
+
+    refused = seccomp.ERRNO(errno.EPERM)
+    program = seccomp.SyscallFilter(seccomp.ALLOW)
+    for name in CHILD_REFUSED:
+        try:
+            program.add_rule(refused, name)
+        except (OSError, ValueError, RuntimeError):  # a call this architecture does not have (fork on arm64)
+            pass
+    program.add_rule(refused, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))  # a process, not a thread
+    program.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    with tempfile.TemporaryFile() as handle:
+        program.export_bpf(handle)
+        handle.seek(0)
+        return handle.read()
 
 
 def _bubblewrap_command(command, runtime, inbox, program, uid, info=None):
@@ -245,7 +283,8 @@ class Confinement:
     """A cgroup for one worker and all it starts, where this user may make one (root, on cgroup v1 or v2):
     their memory, processes and CPU are capped together, so that a submission that forks many processes
     each just under its own limits still cannot take the machine, or another worker's core, from the
-    rest of the class. Where no cgroup can be made, `active` is False and the per-process limits stay."""
+    rest of the class. Where no cgroup can be made, `active` is False: the child's own filter
+    (child_seccomp_program) still keeps a submission to one process, whose address space is capped."""
 
     ROOT = Path("/sys/fs/cgroup")
 
@@ -328,7 +367,8 @@ class Worker:
             boot = BOOT.format(kit=KIT_MOUNT)
             program = seccomp_program()
             info, info_write = os.pipe()
-            command, fds = _bubblewrap_command([sys.executable, "-I", "-B", "-c", boot, "--own-pid-namespace"] +
+            command, fds = _bubblewrap_command([sys.executable, "-I", "-B", "-c", boot, "--own-pid-namespace",
+                                                "--child-filter", child_seccomp_program().hex()] +
                                                (["--user", str(uid)] if os.geteuid() == 0 else []),
                                                self.runtime.path, self.inbox, program, uid, info=info_write)
             self.folder_inside = INBOX_MOUNT

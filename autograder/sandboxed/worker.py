@@ -9,9 +9,16 @@ private copy of its stdout that no child inherits:
   request   {"folder", "name", "exercise", "parts", "probes", "probe_timeout", "load_timeout", "run_timeout", "memory",
              "answers"}
   response  {"observations": [...], "problems": [...], "output": "first bytes the code printed"}
-The worker first says "ready" once torch is loaded. The child sends one line per probe as it goes, so a hang or a crash costs only the
-probe in flight: the worker marks it, forks a new child, and carries on with the rest.
+The worker first says "ready" once torch is loaded (and, when the grader handed it a filter for
+children, once it has seen that filter refuse a fork). The child sends one line per probe as it goes,
+so a hang or a crash costs only the probe in flight: the worker marks it, forks a new child, and
+carries on with the rest.
 A child's line that does not fit the protocol (wire.observation) counts as a crash of that child.
+
+With --child-filter HEX (a BPF program the grader built with libseccomp), each child installs that
+filter on itself just before student code runs: student code can start threads, which share the one
+address space its memory limit caps, but no process (fork, vfork and clone but of a thread fail), so a
+submission holds one process's memory in all, with or without a cgroup around the worker.
 
 Children are forked by a zygote: a process forked once, before the worker sees any submission, which
 only ever receives requests and the pipes to hand on. The worker's own memory holds what earlier
@@ -39,13 +46,14 @@ from .channel import ErrorKind, Lines, failure
 from .probes import observe
 
 ZYGOTE = None  # set in main()
+CHILD_FILTER = None  # BPF program (bytes) every child installs before student code runs; set in main()
 OUTPUT_KEPT = 16 * 1024  # bytes of the submission's own output kept for messages
 LINE_LIMIT = 32 * 1024 * 1024  # an observation larger than this is not a plausible answer
 CONTAINERS_LIMIT = 1 << 16  # lists and dicts in one answer: parsed, each costs ~60 bytes per 2 bytes of text
 RELOAD_BUDGET = 1.5  # load_timeouts a submission may spend loading, all its restarts after stopped checks together
 # Limits of the process that runs student code, besides its address space (request["memory"]).
 CHILD_LIMITS = {
-    resource.RLIMIT_NPROC: 128,  # processes and threads of the sandbox's user: a fork bomb stops here
+    resource.RLIMIT_NPROC: 128,  # processes and threads of the sandbox's user (CHILD_FILTER refuses processes)
     resource.RLIMIT_FSIZE: 64 * 1024 * 1024,  # bytes in one file it writes
     resource.RLIMIT_NOFILE: 256,  # open files
     resource.RLIMIT_CORE: 0,  # no core dumps
@@ -59,13 +67,17 @@ def main():
     if "--user" in arguments:
         _become(int(arguments[arguments.index("--user") + 1]))
     _not_dumpable()
+    global CHILD_FILTER, ZYGOTE
+    if "--child-filter" in arguments:
+        CHILD_FILTER = bytes.fromhex(arguments[arguments.index("--child-filter") + 1])
+        if problem := _filter_problem(CHILD_FILTER):  # student code is never run unfiltered: no worker at all
+            sys.exit(f"the worker cannot refuse new processes to student code: {problem}")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as PID 1, only signals it handles reach it: it handles none
     channel = os.fdopen(_private(1), "w")
     requests = os.fdopen(_private(0), "r")
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0), os.dup2(devnull, 1)  # stray prints must not corrupt the protocol
     torch.set_num_threads(1)
-    global ZYGOTE
     ZYGOTE = Zygote(own_namespace)
     channel.write("ready\n")  # torch is loaded: the grader may send work
     channel.flush()
@@ -206,6 +218,57 @@ def _not_dumpable():
     """Processes of the same user may not read this one's memory or file descriptors through /proc."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+
+
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_SET_NO_NEW_PRIVS = 22, 2, 38
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _refuse_processes(program):
+    """Install the BPF program (sock_filter records, as libseccomp exports them) on this process and the
+    threads it starts from now on. Filters stack and none can be removed: student code can only add its own.
+    Called in a child just forked, which has one thread."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    instructions = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(instructions))
+    # no new privileges first: what lets an unprivileged process install a filter (bubblewrap set it already)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
+            libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"the seccomp filter for student code could not be installed: {os.strerror(error)}")
+
+
+def _filter_problem(program):
+    """None when a process that installed program cannot fork (EPERM) and can still start a thread; else what
+    went wrong. Checked once, in a process forked for it, before the worker says it is ready."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        verdict = b"ok"
+        try:
+            _refuse_processes(program)
+            try:
+                if os.fork() == 0:
+                    os._exit(0)
+                verdict = b"a fork was not refused"
+            except PermissionError:
+                started = threading.Thread(target=lambda: None)
+                started.start()
+                started.join()
+        except BaseException as error:  # noqa: BLE001  (reported to the worker, which refuses to start)
+            verdict = f"{type(error).__name__}: {error}".encode(errors="replace")
+        os.write(write_end, verdict[:500])
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        verdict = reader.read().decode(errors="replace")
+    _reap(pid)
+    return None if verdict == "ok" else verdict or "the process that checked it died"
 
 
 def _private(fd):
@@ -364,6 +427,8 @@ def _child(request, probes, start, write_end, out_write):
             resource.setrlimit(kind, (value, value))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file too large fails with an error, not a silent kill
         os.chdir(tempfile.mkdtemp(prefix="submission-"))
+        if CHILD_FILTER is not None:  # last: from here on this process starts threads, never processes
+            _refuse_processes(CHILD_FILTER)
         channel = os.fdopen(3, "w")
         try:
             submission = load(os.path.join(request["folder"], request["name"]), request["exercise"], request["parts"])
