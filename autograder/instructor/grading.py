@@ -6,6 +6,7 @@ grade(); the reference enters only as the engine's oracle (reference.py).
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import engine, registry
+from ..sandboxed.channel import ErrorKind, failure
 from .reference import REFERENCE
 from .sandbox import WorkerPool
 
@@ -30,6 +31,15 @@ def grade(target, pool, settings, *, seed=None):
 
     report = run_checks(target.exercise, observe_all, settings, seed=seed)
     report.submission, report.student, report.problems = str(target.path), target.student, problems
+    return report
+
+
+def refuse(target, why, settings):
+    """The report of a submission that is not handed to the sandbox at all (a link, a file that is not a
+    notebook): every check an error that says why, as a refusal by a worker reads."""
+    error = failure(ErrorKind.REFUSED, why)
+    report = run_checks(target.exercise, lambda probes: [{"error": error} for _ in probes], settings)
+    report.submission, report.student, report.problems = str(target.path), target.student, [why]
     return report
 
 
