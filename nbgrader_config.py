@@ -21,9 +21,25 @@ c.Execute.timeout = 120
 
 # nbgrader carries on with its defaults when this file fails to load: the kit's tests check that it loads.
 # `nbgrader autograde` starts no student kernel: the kit's sandboxed checks score every test cell
-# (autograder/instructor/nbgrader_plugin.py). The rest of nbgrader's list stays as it ships. The
+# (autograder/instructor/nbgrader_plugin.py). The rest of nbgrader's autograde list stays as it ships. The
 # preprocessors are named, not imported: nbgrader imports them when it uses them, and `grade`, which
 # reads this file for c.KitSettings, never pays for importing nbgrader.
+#
+# nbgrader's own sanitising stops at what a student controls: it follows links (the notebook is opened through
+# one, and BaseConverter.init_assignment copies the rest of submitted/ with shutil.copy), and cell metadata of an
+# old schema or a duplicated grade id raises out of CheckCellMetadata, which stops autograde for every student
+# after that one. The kit reads notebooks without following links (an unreadable one is graded zero, saying
+# why), removes what nbgrader copied through a link, and rebuilds each cell the release names from the gradebook
+# in place of DeduplicateIds and OverwriteCells; CheckCellMetadata then always passes. ClearOutput comes after
+# RestoreLockedCells, which also mends the cells' structure.
+c.Autograde.exporter_class = "autograder.instructor.nbgrader_plugin.SubmissionExporter"
+c.Autograde.sanitize_preprocessors = [
+    "autograder.instructor.nbgrader_plugin.DiscardFollowedLinks",
+    "autograder.instructor.nbgrader_plugin.RestoreLockedCells",  # in place of DeduplicateIds and OverwriteCells
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.instructor.nbgrader_plugin.SandboxedChecks",  # in place of Execute
     "nbgrader.preprocessors.IgnorePattern",
@@ -53,16 +69,24 @@ c.GenerateAssignment.preprocessors = [
     "autograder.instructor.nbgrader_plugin.KernelLanguageInfo",
 ]
 
+# `collect` copies only regular files and folders, never through a link (nbgrader's copytree follows them); what it
+# leaves out is listed beside the submission, and the plugin above shows the student that list.
+c.ExchangeFactory.collect = "autograder.instructor.nbgrader_exchange.CollectWithoutLinks"
+
 # nbgrader 0.9's gradebook adds submissions in a way SQLAlchemy 2 warns about ("not in session, add operation
 # along ..."): its own code, harmless (the rows are added), and noise around the warnings that matter.
 warnings.filterwarnings("ignore", message=r".*not in session, add operation along", module=r"nbgrader\.api")
 
-# Feedback shows the check tables and hints, never the hidden tests.
+# Feedback shows the check tables and hints, never the hidden tests. Students' markdown is shown through a
+# sanitizer (nh3), and the gradebook's CSV never holds a cell a spreadsheet would run as a formula: students
+# choose their ids, and their names come from a class list.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = "autograder.instructor.nbgrader_output.SanitizedFeedback"
+c.ExportApp.plugin_class = "autograder.instructor.nbgrader_output.InertCsvExport"
 
 # The kit's own settings (c.KitSettings.*): `python -m autograder config` lists them all, with their help and
 # defaults. `grade`, the plugin above and Gradescope read them here; `bundle` hands students what changes

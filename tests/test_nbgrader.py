@@ -1,10 +1,13 @@
 """End to end through stock nbgrader commands with the repository's config: are scores secure and complete?"""
+import copy
 import csv
 import html
+import json
 import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -12,9 +15,13 @@ import pytest
 
 from autograder import registry
 from autograder.instructor.build import definitions
-from helpers import EXERCISES, FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, without_markers
+from helpers import (EXERCISES, FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, run_kit,
+                     without_markers)
 
 TOTAL = 10 * len(EXERCISES)
+FORMULAS = ['=HYPERLINK("http://example.invalid")', "@SUM(1)"]  # student ids a spreadsheet would run
+MARKUP = ("Notes on my answer. <script>window.kitXss = 1</script><img src='x' onerror='window.kitXss = 2'> "
+          "[more](javascript:window.kitXss=3)")
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +38,70 @@ def nbgrader(course, *args):
     return log
 
 
-def submit(course, student, answers_by_exercise):
-    folder = course / "submitted" / student / "attention"
+def submit(course, student, answers_by_exercise, edits=None, folder=None):
+    """Write the student's notebooks into submitted/ (or folder): the release with answers_by_exercise filled
+    in, then edits[exercise](notebook) applied, as a student editing the file could (text it returns is
+    written in place of the notebook)."""
+    folder = folder or course / "submitted" / student / "attention"
     folder.mkdir(parents=True, exist_ok=True)
     for exercise, answers in answers_by_exercise.items():
         notebook = filled_notebook(course / "release" / "attention" / registry.get(exercise).notebook, answers)
-        nbformat.write(notebook, folder / registry.get(exercise).notebook)
+        written = (edits or {}).get(exercise, lambda notebook: None)(notebook)  # text in place of the notebook
+        path = folder / registry.get(exercise).notebook
+        if isinstance(written, str):
+            path.write_text(written)
+        else:
+            nbformat.write(notebook, path)
+    return folder
+
+
+def cells_of(notebook, kind):
+    """The indices of the test cells ("test") or answer cells ("answer") of a notebook."""
+    def is_kind(cell):
+        meta = cell.metadata.get("nbgrader", {})
+        return meta.get("grade") and not meta.get("solution") if kind == "test" else meta.get("solution")
+
+    return [index for index, cell in enumerate(notebook.cells) if is_kind(cell)]
+
+
+def a_copy_of(cell):
+    """The cell copied as Jupyter copies it: the same cell with an id of its own."""
+    duplicate = copy.deepcopy(cell)
+    duplicate.id = "a-copy"
+    return duplicate
+
+
+# Each notebook of one student carries nbgrader metadata that nbgrader rejects or rewrites; the last is no
+# notebook at all. Stock nbgrader stops autograde for the class at the first (SchemaTooOldError).
+def old_schema_and_a_test_cell_twice(notebook):
+    notebook.cells[cells_of(notebook, "test")[0]].metadata.nbgrader["schema_version"] = 1
+    last = cells_of(notebook, "test")[-1]
+    notebook.cells.insert(last, a_copy_of(notebook.cells[last]))
+
+
+def a_test_cell_deleted_and_one_turned_into_markdown(notebook):
+    first, *_, last = cells_of(notebook, "test")
+    cell = notebook.cells[last]
+    cell.cell_type = "markdown"
+    del cell["outputs"], cell["execution_count"]
+    del notebook.cells[first]
+
+
+def an_answer_cell_without_its_grade_id(notebook):
+    del notebook.cells[cells_of(notebook, "answer")[0]].metadata.nbgrader["grade_id"]
+
+
+def an_answer_cell_twice(notebook):
+    first = cells_of(notebook, "answer")[0]
+    notebook.cells.insert(first, a_copy_of(notebook.cells[first]))
+
+
+def no_notebook(notebook):
+    return "my answers, as notes\n"
+
+
+FAULTS = [old_schema_and_a_test_cell_twice, a_test_cell_deleted_and_one_turned_into_markdown,
+          an_answer_cell_without_its_grade_id, an_answer_cell_twice, no_notebook]
 
 
 def scores(course):
@@ -45,13 +110,37 @@ def scores(course):
         return {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(table)}
 
 
+def check_table_texts(path):
+    """The text of the check table in each test cell of a graded notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    return [cell.outputs[0]["data"]["text/plain"] for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.outputs]
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
+def released(tmp_path_factory):
+    """A course whose gradebook knows the assignment (generate_assignment), for each class below to copy."""
+    course = tmp_path_factory.mktemp("released")
     shutil.copytree(ROOT / "source", course / "source")
     shutil.copy(ROOT / "nbgrader_config.py", course)
     nbgrader(course, "generate_assignment", "attention", "--force")
-    honest = {exercise: notebook_answers(f"{exercise}_alt") for exercise in EXERCISES}
+    return course
+
+
+def copy_of(released, tmp_path_factory, name):
+    course = tmp_path_factory.mktemp(name)
+    shutil.copytree(released, course, dirs_exist_ok=True)
+    return course
+
+
+def honest_answers():
+    return {exercise: notebook_answers(f"{exercise}_alt") for exercise in EXERCISES}
+
+
+@pytest.fixture(scope="module")
+def course(released, tmp_path_factory):
+    course = copy_of(released, tmp_path_factory, "course")
+    honest = honest_answers()
     # a known mistake in notebook 1, with the judges' tools patched in the student's kernel: it must earn
     # exactly what the mistake earns without them (its twin)
     mistake, _ = named_mistake(FIRST.id)
@@ -64,8 +153,24 @@ def course(tmp_path_factory):
     for student, answers in (("honest", honest), ("twin", twin), ("cheating", cheating), ("crashing", crashing)):
         submit(course, student, answers)
         nbgrader(course, "db", "student", "add", student)
+    # the first student graded: honest answers in notebooks nbgrader cannot take as they are
+    submit(course, "broken", honest, edits=dict(zip(EXERCISES, FAULTS)))
+    # markup in the twin's own markdown, which feedback pages show
+    notebook = course / "submitted/twin/attention" / FIRST.notebook
+    written = nbformat.read(notebook, as_version=4)
+    written.cells.insert(cells_of(written, "answer")[0] + 1, nbformat.v4.new_markdown_cell(MARKUP))
+    nbformat.write(written, notebook)
+    # students whose ids are formulas, with a name and an email that start with a tab and a carriage return
+    nbgrader(course, "db", "student", "add", FORMULAS[0], "--last-name=-2+3", "--first-name=\t=1+1")
+    nbgrader(course, "db", "student", "add", FORMULAS[1], "--email=\r=1+1")
     nbgrader(course, "autograde", "attention")
     return course
+
+
+@pytest.fixture(scope="module")
+def feedback(course):
+    nbgrader(course, "generate_feedback", "attention")
+    return course / "feedback"
 
 
 def test_scores_are_earned_not_forged(course):
@@ -75,6 +180,23 @@ def test_scores_are_earned_not_forged(course):
     assert graded["honest"] == TOTAL
     assert graded["twin"] < TOTAL and graded["cheating"] == graded["twin"]
     assert graded["crashing"] == TOTAL - 10
+
+
+def test_notebooks_nbgrader_rejects_cost_only_their_own_points(course):
+    """The first student graded hands in honest answers in notebooks whose nbgrader metadata nbgrader rejects or
+    rewrites (an old schema, test cells held twice, deleted or turned into markdown, an answer cell without its
+    grade id or held twice) and one file that is no notebook: is every notebook but that one graded in full,
+    that one zero with the reason in its test cells, as `grade` grades them, and is the class graded to the end?"""
+    graded = scores(course)
+    assert graded["broken"] == TOTAL - 10 and graded["honest"] == TOTAL
+    for student in ("broken", "cheating", "crashing", "honest", "twin"):  # in the order nbgrader grades them
+        assert len(list((course / "autograded" / student / "attention").glob("*.ipynb"))) == len(EXERCISES), student
+    by_the_kit = json.loads(run_kit("grade", course / "submitted/broken", "--json", "-").stdout)["results"]
+    assert sum(result["score"] for result in by_the_kit) == graded["broken"]  # one grade, on either path
+    said = check_table_texts(course / "autograded/broken/attention" / registry.get(EXERCISES[-1]).notebook)
+    assert said and all("is not a notebook (not valid JSON" in text for text in said)
+    said = check_table_texts(course / "autograded/broken/attention" / registry.get(EXERCISES[3]).notebook)
+    assert all("only the last one counts" in text for text in said)
 
 
 def test_test_cells_hold_the_check_table(course):
@@ -90,13 +212,56 @@ def test_test_cells_hold_the_check_table(course):
         assert "<table>" in cell.outputs[0]["data"]["text/html"]
 
 
-def test_feedback_shows_checks_and_hints_but_no_hidden_tests(course):
+def test_feedback_shows_checks_and_hints_but_no_hidden_tests(feedback):
     """Does the feedback page show the checks and the mistake's hint, and none of the hidden tests' code?"""
-    nbgrader(course, "generate_feedback", "attention")
-    page = (course / "feedback/cheating/attention" / FIRST.notebook.replace(".ipynb", ".html")).read_text()
+    page = (feedback / "cheating/attention" / FIRST.notebook.replace(".ipynb", ".html")).read_text()
     mistake, _ = named_mistake(FIRST.id)
     assert html.escape(mistake.hint.split(":")[0]) in page or mistake.hint.split(":")[0] in page
     assert "BEGIN HIDDEN TESTS" not in page and "import score" not in page
+
+
+class Elements(HTMLParser):
+    """Every element of a page as (tag, attributes), and the text inside each <script>."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.elements, self.scripts, self._in_script = [], [], False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+def test_feedback_shows_student_markdown_through_a_sanitizer(feedback):
+    """A student's markdown holds a <script>, an onerror handler and a javascript: link: does the feedback page
+    show the cell's text with none of them as markup, and the kit's check tables as before?"""
+    page = (feedback / "twin/attention" / FIRST.notebook.replace(".ipynb", ".html")).read_text()
+    found = Elements(page)
+    assert "Notes on my answer." in page
+    assert not [script for script in found.scripts if "kitXss" in script]
+    assert not [(tag, name) for tag, attributes in found.elements for name, value in attributes.items()
+                if name.startswith("on") or "kitXss" in (value or "")]
+    assert "<table>" in page and "text-align:left" in page  # the check tables, inline styles and all
+
+
+def test_the_grades_csv_reads_as_text_in_a_spreadsheet(course):
+    """Students named as formulas, with a name and an email that start with a tab and a carriage return: does
+    every cell of the CSV `nbgrader export` writes read as text, the ids starting with a quote?"""
+    nbgrader(course, "export")
+    with open(course / "grades.csv", newline="") as table:
+        rows = list(csv.reader(table))
+    cells = [cell for row in rows for cell in row]
+    assert {f"'{formula}" for formula in FORMULAS} <= set(cells)
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert len({len(row) for row in rows}) == 1  # no name split a row
 
 
 def test_a_regrade_replaces_stale_grades(course):
@@ -150,3 +315,93 @@ def test_the_release_steps_are_nbgraders_own_then_the_kits():
     written = [name.rsplit(".", 1)[1] for name in config.GenerateAssignment.preprocessors]
     shipped = [step.__name__ for step in GenerateAssignment.preprocessors.default()]
     assert written == shipped + ["KernelLanguageInfo"]
+
+
+def test_the_sanitising_steps_are_nbgraders_own_with_the_kits_in_place_of_two():
+    """Does the config's list of autograde's sanitising steps hold nbgrader's own, with the kit's steps in place
+    of DeduplicateIds and OverwriteCells, so that an nbgrader upgrade that changes its list is noticed here?"""
+    from nbgrader.converters import Autograde
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    written = [name.rsplit(".", 1)[1] for name in config.Autograde.sanitize_preprocessors]
+    shipped = [step.__name__ for step in Autograde.sanitize_preprocessors.default()]
+    replaced = ["DeduplicateIds", "OverwriteCells"]
+    assert shipped == ["ClearOutput", *replaced[:1], "OverwriteKernelspec", *replaced[1:], "CheckCellMetadata"]
+    assert written == ["DiscardFollowedLinks", "RestoreLockedCells", *(step for step in shipped if step not in replaced)]
+
+
+# Links in what students hand in: to the reference (the course layout is public) and to another student's work,
+# relative and absolute, in an inbound exchange entry before `collect` and in submitted/ before `autograde`.
+# .ci/run runs these as an ordinary user too (-k links).
+LINKED = {"notes.py": "absolute", "helper.py": "relative"}  # the reference of FIRST, linked two ways
+BORROWED = {EXERCISES[1]: "relative", EXERCISES[2]: "absolute"}  # notebooks linked to the honest student's
+
+
+def linking_answers():
+    """Answer cells of FIRST that run the linked files: full points, if the links were followed."""
+    parts = registry.get(FIRST.id).parts
+    return {FIRST.id: {part: f"exec(open({'notes.py' if index == 0 else 'helper.py'!r}).read())"
+                       for index, part in enumerate(parts)}}
+
+
+def place_links(folder, reference, others):
+    """Links in folder: LINKED to the reference file, BORROWED notebooks to those in the folder others."""
+    for name, form in LINKED.items():
+        (folder / name).symlink_to(reference if form == "absolute" else os.path.relpath(reference, folder))
+    for exercise, form in BORROWED.items():
+        target = others / registry.get(exercise).notebook
+        (folder / target.name).symlink_to(target if form == "absolute" else os.path.relpath(target, folder))
+
+
+@pytest.fixture(scope="module")
+def linked(released, tmp_path_factory):
+    course = copy_of(released, tmp_path_factory, "linked")
+    reference = course / "solutions" / f"{FIRST.id}.py"
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    inbound = course / "exchange" / "attention" / "inbound"
+    inbound.mkdir(parents=True)
+    entries = {}
+    for student in ("honest", "via_exchange"):  # as `nbgrader submit` leaves them
+        entries[student] = inbound / f"{student}+attention+2030-01-01 00:00:00.000000 UTC+{student}"
+        answers = honest_answers() if student == "honest" else linking_answers()
+        submit(course, student, answers, folder=entries[student])
+        (entries[student] / "timestamp.txt").write_text("2030-01-01 00:00:00.000000 UTC")
+    place_links(entries["via_exchange"], reference, entries["honest"])
+    nbgrader(course, "collect", "attention")
+    folder = submit(course, "via_submitted", linking_answers())
+    place_links(folder, reference, course / "submitted/honest/attention")
+    nbgrader(course, "autograde", "attention")
+    nbgrader(course, "generate_feedback", "attention")
+    return course
+
+
+def test_links_earn_nothing_and_the_feedback_says_why(linked):
+    """Do links placed in an exchange entry before collect, or in submitted/ before autograde, earn nothing
+    (the honest student beside them earns everything), and does the feedback name each link?"""
+    assert scores(linked) == {"honest": TOTAL, "via_exchange": 0.0, "via_submitted": 0.0}
+    names = [*LINKED, *(registry.get(exercise).notebook for exercise in BORROWED)]
+    for student, says in (("via_exchange", "{} is a link; links are never followed, so it was left out at collect"),
+                          ("via_submitted", "{} beside the submission is a link and was left out")):
+        page = feedback_page(linked, student, FIRST)
+        assert [name for name in names if says.format(name) not in page] == [], student
+    for exercise in BORROWED:  # a notebook that is a link is graded zero, saying so
+        page = feedback_page(linked, "via_submitted", registry.get(exercise))
+        assert f"{registry.get(exercise).notebook} is a link; links are never followed" in page
+
+
+def test_links_leave_no_copy_of_what_they_point_to(linked):
+    """Does no copy of a linked file reach submitted/ through collect, or autograded/ and feedback/ through
+    autograde, where nbgrader's own copies follow links?"""
+    collected = {path.name for path in (linked / "submitted/via_exchange/attention").iterdir()}
+    assert collected == {FIRST.notebook, "timestamp.txt", "left_out_at_collect.txt"}
+    for step in ("autograded", "feedback"):
+        for student in ("via_exchange", "via_submitted"):
+            left = [name for name in LINKED if os.path.lexists(linked / step / student / "attention" / name)]
+            assert left == [], (step, student)
+
+
+def feedback_page(course, student, exercise):
+    """The text of a student's feedback page for one exercise, entities decoded."""
+    page = course / "feedback" / student / "attention" / exercise.notebook.replace(".ipynb", ".html")
+    return html.unescape(page.read_text())

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .. import engine, registry
 from ..checks import Against
+from ..sandboxed.channel import ErrorKind, failure
 from .reference import REFERENCE
 from .sandbox import WorkerPool
 
@@ -46,6 +47,15 @@ def expect(exercises, settings, *, seed=None):
                 REFERENCE.expected(exercise, probes)
             if again:
                 REFERENCE.expected(exercise, again)
+
+
+def refuse(target, why, settings):
+    """The report of a submission that is not handed to the sandbox at all (a link, a file that is not a
+    notebook): every check an error that says why, as a refusal by a worker reads."""
+    error = failure(ErrorKind.REFUSED, why)
+    report = run_checks(target.exercise, lambda probes: [{"error": error} for _ in probes], settings)
+    report.submission, report.student, report.problems = str(target.path), target.student, [why]
+    return report
 
 
 def grade_all(targets, settings, *, jobs=None, isolate=None, seed=None, done=None, started=None, pool=None):

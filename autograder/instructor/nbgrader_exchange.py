@@ -1,0 +1,162 @@
+"""nbgrader's collect, copying only what students submitted as regular files (c.ExchangeFactory.collect).
+
+nbgrader's ExchangeCollect copies each inbound entry with shutil.copytree, which follows links: a link in
+a student's entry to the reference (`solutions/<exercise>.py`; the course layout is public) or to another
+student's submission arrives in submitted/ as that file, and nothing after it can tell. CollectWithoutLinks
+copies regular files and folders only, each opened relative to its folder's descriptor without following
+a link, so a link swapped in while it copies is refused too. What it leaves out (links, anything else
+that is not a regular file, files past the kit's or the course's size limits, a timestamp that is not a
+time) is listed in LEFT_OUT beside the submission; the kit's nbgrader plugin shows that list in the
+student's test cells, and nbgrader hands the file back with the feedback.
+
+An inbound entry whose name holds no time, which stops nbgrader's collect for the whole class, is passed
+over with a warning, and an entry too large to collect costs only its student.
+"""
+import datetime
+import os
+import stat
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+
+from nbgrader.exchange.default.collect import ExchangeCollect
+
+from ..discovery import WALK_DEPTH
+from ..report import printable
+from .sandbox import SubmissionRefused, copy_file
+
+LEFT_OUT = "left_out_at_collect.txt"  # beside the submission in submitted/: one line per file left out
+LEFT_OUT_LIMIT = 64 * 1024  # bytes of that list read back
+UNREADABLE = datetime.datetime.min  # the time of an inbound entry whose name holds none: never the latest
+
+
+class CollectWithoutLinks(ExchangeCollect):
+    """nbgrader's collect, copying regular files and folders only, never through a link (see the module)."""
+
+    def _path_to_record(self, path):
+        try:
+            return super()._path_to_record(path)
+        except Exception:  # noqa: BLE001  (nbgrader's fail() or a time that does not parse)
+            self.log.warning("Passing over %s: its name holds no student and time", path)
+            return {"username": os.path.split(path)[1].split("+")[0], "filename": os.path.split(path)[1],
+                    "timestamp": UNREADABLE}
+
+    def init_src(self):
+        super().init_src()
+        self.src_records = [record for record in self.src_records if record["timestamp"] != UNREADABLE]
+
+    def do_copy(self, src, dest, log=None):
+        os.makedirs(dest)
+        if not stat.S_ISDIR(os.lstat(src).st_mode):
+            left_out = ["what was submitted is a link or not a folder; links are never followed, so nothing was "
+                        "collected"]
+        elif self.get_size(src) > 1000 * self.coursedir.max_dir_size:
+            left_out = [f"the submission is larger than {self.coursedir.max_dir_size} kB, the course's limit "
+                        "(CourseDirectory.max_dir_size); nothing was collected"]
+        else:
+            left_out = copy_regular_files(src, dest, self._left_out_by_course)
+            left_out += _check_timestamp(Path(dest))
+        for line in left_out:
+            self.log.warning("%s: %s", src, line)
+        if left_out:
+            (Path(dest) / LEFT_OUT).write_text("".join(f"{line}\n" for line in left_out), encoding="utf-8")
+        if self.coursedir.groupshared:  # as nbgrader's do_copy: the course's group may write what was collected
+            for folder, _, files in os.walk(dest):
+                os.chmod(folder, (os.stat(folder).st_mode | 0o2770) & 0o2777)
+                for name in files:
+                    os.chmod(os.path.join(folder, name), (os.stat(os.path.join(folder, name)).st_mode | 0o660) & 0o777)
+
+    def _left_out_by_course(self, name, info):
+        """(leave out, why) under the course's CourseDirectory.ignore, include and max_file_size, as nbgrader's
+        collect applies them; why is None where nbgrader leaves a file out quietly."""
+        if any(fnmatch(name, pattern) for pattern in self.coursedir.ignore):
+            return True, None
+        if stat.S_ISREG(info.st_mode):
+            if self.coursedir.include and not any(fnmatch(name, pattern) for pattern in self.coursedir.include):
+                return True, None
+            if self.coursedir.max_file_size and info.st_size > 1000 * self.coursedir.max_file_size:
+                return True, (f"is larger than {self.coursedir.max_file_size} kB, the course's limit "
+                              "(CourseDirectory.max_file_size)")
+        if name == LEFT_OUT:
+            return True, "has the name of the kit's list of files left out at collect"
+        return False, None
+
+
+def copy_regular_files(source, target, left_out_by_course):
+    """Copy the folder source into target (which exists): regular files and folders only, never following a
+    link, not even one swapped in meanwhile (every entry is opened relative to its folder's descriptor, with
+    O_NOFOLLOW). left_out_by_course(name, stat) -> (leave out, why). Returns what was left out, as lines."""
+    left_out = []
+
+    def copy_folder(folder, into, relative):
+        with os.scandir(folder) as entries:
+            names = sorted(entry.name for entry in entries)
+        for name in names:
+            path = relative / name
+            shown = printable(str(path), keep="")
+            try:
+                info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            except OSError:
+                continue  # gone meanwhile
+            leave, why = left_out_by_course(name, info)
+            if leave:
+                if why:
+                    left_out.append(f"{shown} {why}; it was left out at collect")
+            elif stat.S_ISLNK(info.st_mode):
+                left_out.append(f"{shown} is a link; links are never followed, so it was left out at collect: "
+                                "submit the file itself")
+            elif stat.S_ISDIR(info.st_mode) and len(path.parts) >= WALK_DEPTH:
+                left_out.append(f"{shown}: folders nested deeper than {WALK_DEPTH} were left out at collect")
+            elif stat.S_ISDIR(info.st_mode):
+                try:
+                    inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+                except OSError:
+                    left_out.append(f"{shown} is a link; links are never followed, so it was left out at collect")
+                    continue
+                try:
+                    os.mkdir(into / name)
+                    copy_folder(inner, into / name, path)
+                finally:
+                    os.close(inner)
+            elif stat.S_ISREG(info.st_mode):
+                try:
+                    # the descriptor's own folder, whatever its path has become since
+                    copy_file(Path(f"/proc/self/fd/{folder}") / name, into / name)
+                except SubmissionRefused as refused:
+                    left_out.append(f"{shown} was left out at collect: {refused}")
+            else:
+                left_out.append(f"{shown} is not a regular file; it was left out at collect")
+
+    top = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        copy_folder(top, Path(target), PurePosixPath())
+    finally:
+        os.close(top)
+    return left_out
+
+
+def _check_timestamp(folder):
+    """Leave out a timestamp.txt that holds no time: nbgrader's autograde and a later collect stop at one."""
+    from nbgrader.utils import parse_utc
+
+    path = folder / "timestamp.txt"
+    if not path.is_file():
+        return []
+    try:
+        parse_utc(path.read_text(encoding="utf-8").strip())
+        return []
+    except Exception:  # noqa: BLE001  (dateutil raises several kinds)
+        path.unlink()
+        return ["timestamp.txt holds no time; it was left out at collect"]
+
+
+def read_left_out(folder):
+    """The lines of LEFT_OUT in a submitted folder (none where there is none), read without following a link."""
+    try:
+        descriptor = os.open(Path(folder) / LEFT_OUT, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return []
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return []
+        text = handle.read(LEFT_OUT_LIMIT).decode("utf-8", errors="replace")
+    return [printable(line.strip(), keep="") for line in text.splitlines() if line.strip()][:64]
