@@ -1,5 +1,6 @@
 """nbgrader settings for this course: the repository itself is the course directory."""
 import os
+import sys
 import warnings
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
@@ -93,3 +94,11 @@ c.ExportApp.plugin_class = "autograder.instructor.nbgrader_output.InertCsvExport
 # their self-check (points, hidden_checks, tolerances). For example:
 # c.KitSettings.probe_timeout = 10.0
 # c.KitSettings.hidden_checks = ["<exercise>.<check>"]  # ids as `grade --json -` prints them
+
+# `nbgrader autograde` grades in the kit's sandboxed worker: start it now, so that it imports torch while nbgrader
+# opens its gradebook and the notebooks (settings written below this line reach it too: a worker whose settings
+# differ is started when the first notebook is graded). No other command starts anything.
+if sys.argv[1:2] == ["autograde"]:
+    from autograder.instructor.nbgrader_plugin import start_worker
+
+    start_worker(c)

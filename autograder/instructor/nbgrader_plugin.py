@@ -89,14 +89,28 @@ class SandboxedChecks(NbGraderPreprocessor):
         return nb, resources
 
     def _pool(self, settings):
-        from .sandbox import WorkerPool
+        return _pool_for(settings)
 
-        limits = settings.limits()
-        key = (limits, settings.isolation)
-        if key not in _pools:
-            _pools[key] = WorkerPool(1, limits, isolate=settings.isolation != "off")
-            atexit.register(_pools[key].close)
-        return _pools[key]
+
+def _pool_for(settings, wait=True):
+    """The plugin's worker for these settings, started once per process (in the background with wait=False)."""
+    from .sandbox import WorkerPool
+
+    limits = settings.limits()
+    key = (limits, settings.isolation)
+    if key not in _pools:
+        _pools[key] = WorkerPool(1, limits, isolate=settings.isolation != "off", wait=wait)
+        atexit.register(_pools[key].close)
+    return _pools[key]
+
+
+def start_worker(config):
+    """Start the plugin's worker now, in the background: nbgrader_config.py calls this when the command is
+    `nbgrader autograde`, so the worker imports torch while nbgrader reads its gradebook and the notebooks, not
+    after. A refusal (no sandbox) is raised where the first notebook is graded, as before."""
+    from .settings import KitSettings
+
+    _pool_for(KitSettings(config=config), wait=False)
 
 
 def check_table(report, part):
