@@ -33,9 +33,8 @@ def clone_under(folder):
     return clone
 
 
-def course(kit, python):
-    """An nbgrader course beside kit with one submitted student, its gradebook made; where to run autograde."""
-    folder = kit.parent / "course"
+def course(kit, python, folder):
+    """An nbgrader course at folder with one submitted student of kit's samples, its gradebook made."""
     shutil.copytree(kit / "source", folder / "source")
     shutil.copy(kit / "nbgrader_config.py", folder / "nbgrader_config.py")
     shutil.copytree(kit / STUDENT, folder / "submitted" / "ada" / "attention")
@@ -55,7 +54,7 @@ def environment(kit, python, course_root=None):
 def commands(kit, python, out):
     """{name: (command, folder to run it in, environment)} for a kit checkout and its interpreter."""
     student = str(kit / STUDENT)
-    nbgrader_course = course(kit, python)
+    nbgrader_course = course(kit, python, out / "course")
     here = environment(kit, python)
     return {
         "python -c 'import torch'": ([str(python), "-c", "import torch"], kit, here),
@@ -84,27 +83,28 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--also-under", metavar="DIR", help="also time a clone made under DIR (e.g. /tmp)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="attention-bench-") as scratch:
-        scratch = Path(scratch)
-        places = {"here": (ROOT, Path(sys.executable))}
+    # each place's results and nbgrader course live where it does: under out/ here, beside the clone there
+    (ROOT / "out").mkdir(exist_ok=True)
+    places = {"here": (ROOT, Path(sys.executable), Path(tempfile.mkdtemp(prefix="first-answer-", dir=ROOT / "out")))}
+    if args.also_under:
+        clone = clone_under(args.also_under)
+        places[f"under {args.also_under}"] = (clone, clone / ".venv" / "bin" / "python", clone.parent / "scratch")
+    try:
+        named = {}
+        for place, (kit, python, scratch) in places.items():
+            scratch.mkdir(exist_ok=True)
+            for name, value in commands(kit, python, scratch).items():
+                named[(place, name)] = value
+        times = {key: [] for key in named}
+        for key, value in named.items():  # warm the file cache once
+            run_timed(*value)
+        for _ in range(args.runs):
+            for key, value in named.items():
+                times[key].append(run_timed(*value))
+    finally:
+        shutil.rmtree(places["here"][2], ignore_errors=True)
         if args.also_under:
-            clone = clone_under(args.also_under)
-            places[f"under {args.also_under}"] = (clone, clone / ".venv" / "bin" / "python")
-        try:
-            named = {}
-            for place, (kit, python) in places.items():
-                (scratch / place.replace("/", "_")).mkdir()
-                for name, value in commands(kit, python, scratch / place.replace("/", "_")).items():
-                    named[(place, name)] = value
-            times = {key: [] for key in named}
-            for key, value in named.items():  # warm the file cache once
-                run_timed(*value)
-            for _ in range(args.runs):
-                for key, value in named.items():
-                    times[key].append(run_timed(*value))
-        finally:
-            if args.also_under:
-                shutil.rmtree(clone.parent, ignore_errors=True)
+            shutil.rmtree(clone.parent, ignore_errors=True)
     print(f"{args.runs} runs each, interleaved, {os.cpu_count()} cores\n")
     print("| where | command | median | min | max | median / import torch |")
     print("|---|---|---|---|---|---|")
