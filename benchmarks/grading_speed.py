@@ -80,12 +80,17 @@ def kit_grade(folder, jobs, kit=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--small", type=int, default=10, help="students in the small class (4 notebooks each)")
+    parser.add_argument("--small", type=int, default=10, help="students in the small class (a notebook per exercise)")
     parser.add_argument("--large", type=int, default=100, help="students in the large class")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--compare-with", metavar="REF", help="also time the kit at this git commit on the large class")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side of --compare-with, alternating")
+    parser.add_argument("--compare-only", action="store_true", help="with --compare-with: only the comparison")
     args = parser.parse_args()
+    if args.compare_only:
+        with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
+            compare(Path(workdir), args)
+        return
     rows, agree = [], []
     with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
         workdir = Path(workdir)
@@ -108,7 +113,7 @@ def main():
     small = {student: score for student, score in agree[0].items()}
     same = all(totals.get(student) == score for totals in agree[2:] for student, score in small.items())
     same &= set(agree[1].values()) == set(small.values())
-    print(f"{os.cpu_count()} cores; every student's answers are correct (40 points)\n")
+    print(f"{os.cpu_count()} cores; every student's answers are correct ({10 * EXERCISES} points)\n")
     print("| grader | students | notebooks | wall | per notebook | largest process RSS |")
     print("|---|---|---|---|---|---|")
     for name, students, elapsed, peak in rows:
@@ -135,7 +140,7 @@ def compare(workdir, args):
         for _ in range(args.repeat):
             for side, kit in (("then", other), ("now", ROOT)):
                 elapsed, totals = kit_grade(course, args.jobs, kit)
-                assert set(totals.values()) == {40.0}, (side, totals)
+                assert set(totals.values()) == {10.0 * EXERCISES}, (side, totals)
                 times[side].append(elapsed)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, capture_output=True)
