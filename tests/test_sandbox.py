@@ -564,7 +564,7 @@ raise RuntimeError(repr(facts))
             del seen[scratch]
     assert seen == between
     # nothing outside the scratch space, which is emptied between submissions, can be written or renamed
-    assert facts["written"] == ["/tmp", "/dev/shm"]
+    assert set(facts["written"]) == {"/tmp", "/dev/shm"}  # /tmp is tried twice when the interpreter is below it
 
 
 # Ten processes each under its own 2 GiB would hold 5 GiB together, ten more started through subprocess, and
