@@ -91,7 +91,9 @@ def test_build_check_fails_when_a_solution_changes(tmp_path):
     solution.write_text(solution.read_text().replace(header, header + "  # edited", 1))
     completed = run_kit("build", "--check", cwd=copy)
     assert completed.returncode == 1
-    stale = {f"exercises/{last.id}.py", f"source/attention/{last.notebook}", f"release/attention/{last.notebook}"}
+    # and the reference's precomputed answers, which say what solution they were made from
+    stale = {f"exercises/{last.id}.py", f"source/attention/{last.notebook}", f"release/attention/{last.notebook}",
+             f"autograder/instructor/precomputed/{last.id}.json"}
     for path in stale:
         assert f"stale: {path}" in completed.stdout
     for other in others:

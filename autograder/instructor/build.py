@@ -7,6 +7,7 @@ steps before it made:
   answers   solutions/X.py ──copy───> the answer cells of source/attention/NN_X.ipynb
   release   those notebooks ──nbgrader generate_assignment──> release/attention/   (after answers)
   fixtures  solutions/X.py + catalog/X/ ──run──> autograder/fixtures/X.json
+  precomputed  solutions/X.py + catalog/X/ + the course's seed ──run──> autograder/instructor/precomputed/X.json
   tables    the registry ──> the tables of notebooks in README.md
 
 `--check` builds the same files in memory (and the release in a temporary
@@ -131,8 +132,16 @@ def fixture_files(made, only):
     return fixtures.generated_files(made, only)
 
 
+def precomputed_files(made, only):
+    from . import precomputed  # imports torch, as fixtures do
+
+    files = precomputed.generated_files(made, only)
+    precomputed.forget()
+    return files
+
+
 # The build, in order. answers comes before release (the release is made from the filled notebooks).
-STEPS = [stubs, answers, release, fixture_files, tables]
+STEPS = [stubs, answers, release, fixture_files, precomputed_files, tables]
 
 
 def expected_files(only=None):
@@ -193,15 +202,15 @@ def main(*, check=False, only=None):
 
 
 def current(path, text):
-    """Whether the file at path already holds text. Fixtures hold floats, whose last bits depend on the
-    machine that wrote them: they compare to a tolerance (fixtures.PORTABLE), so a build elsewhere
-    neither fails the check nor rewrites them."""
+    """Whether the file at path already holds text. Fixtures and the precomputed answers hold floats, whose last
+    bits depend on the machine that wrote them: they compare to a tolerance (fixtures.PORTABLE), so a build
+    elsewhere neither fails the check nor rewrites them."""
     from .. import stored
-    from . import fixtures
+    from . import fixtures, precomputed
 
     if not path.exists():
         return False
-    if path.parent == stored.FIXTURES:
+    if path.parent in (stored.FIXTURES, precomputed.FOLDER):
         return fixtures.equivalent(path.read_text(), text)
     if path.parent == ROOT / "release" / ASSIGNMENT:
         return _without_python_version(path.read_text()) == _without_python_version(text)

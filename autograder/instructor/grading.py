@@ -7,9 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import engine, registry
-from ..checks import Against
 from ..sandboxed.channel import ErrorKind, failure
-from .reference import REFERENCE
+from .reference import REFERENCE, asked
 from .sandbox import WorkerPool
 
 
@@ -37,16 +36,12 @@ def grade(target, pool, settings, *, seed=None):
 
 
 def expect(exercises, settings, *, seed=None):
-    """Compute what the reference answers on every probe the exercises' checks compare with it (hidden checks and
-    redrawn public ones): what a correct submission's judging waits for, asked once, while workers start."""
-    seed = settings.hidden_seed if seed is None else seed
+    """Ask the reference's answers on every probe the exercises' checks compare with it (reference.asked): what a
+    correct submission's judging waits for, asked once, while workers start (read from the build's answers where
+    it made them)."""
     for exercise in dict.fromkeys(exercises):
-        checks = engine.select(exercise, course=settings.course())
-        for check, probes, again in zip(checks, engine.plan(checks, exercise, seed), engine.redrawn(checks, seed, REFERENCE)):
-            if probes and check.against == Against.REFERENCE:
-                REFERENCE.expected(exercise, probes)
-            if again:
-                REFERENCE.expected(exercise, again)
+        for probes in asked(exercise, settings, seed):
+            REFERENCE.expected(exercise, probes)
 
 
 def refuse(target, why, settings):
