@@ -43,7 +43,7 @@ import torch  # noqa: F401  (the point of a warm worker: every child starts with
 from . import wire
 from .loader import SubmissionError, load
 from .channel import ErrorKind, Lines, failure
-from .probes import observe
+from .probes import observe, warm
 
 ZYGOTE = None  # set in main()
 CHILD_FILTER = None  # BPF program (bytes) every child installs before student code runs; set in main()
@@ -78,6 +78,7 @@ def main():
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0), os.dup2(devnull, 1)  # stray prints must not corrupt the protocol
     torch.set_num_threads(1)
+    warm()  # what each child would pay on its first probe, paid once here, before the zygote is forked
     ZYGOTE = Zygote(own_namespace)
     channel.write("ready\n")  # torch is loaded: the grader may send work
     channel.flush()
@@ -184,7 +185,7 @@ def _zygote(sock, own_namespace):
 def _status(pid):
     """The wait status of the zygote's child pid, or -1 if it is not there. A child that closed its pipes
     but lives on gets a second to end, then is killed: the worker never waits on it for long."""
-    deadline = time.monotonic() + 1
+    deadline, pause = time.monotonic() + 1, 0.0005
     while time.monotonic() < deadline:
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -192,7 +193,8 @@ def _status(pid):
             return -1
         if done:
             return status
-        time.sleep(0.01)
+        time.sleep(pause)  # a killed child is gone within a millisecond or so: look again soon, then less often
+        pause = min(2 * pause, 0.01)
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
@@ -496,6 +498,7 @@ def _kill_strays():
     which a signal from inside cannot reach) and the zygote itself, daemons and fork chains included.
     kill(-1) signals them all at once, under the kernel's task-list lock, and a fork with SIGKILL
     pending fails, so no process can slip between a listing and its kill."""
+    pause = 0.0005
     for _ in range(100):
         try:
             os.kill(-1, signal.SIGKILL)
@@ -506,7 +509,8 @@ def _kill_strays():
                   and not _zombie(entry)]
         if not others:
             return
-        time.sleep(0.01)  # killed, not yet gone: the worker (PID 1) reaps the orphans
+        time.sleep(pause)  # killed, not yet gone: the worker (PID 1) reaps the orphans
+        pause = min(2 * pause, 0.01)
 
 
 def _zombie(pid):
