@@ -47,7 +47,9 @@ def discover(paths, exercise=None, *, one_student=False):
     """Every submission under the given files and folders; a folder keeps only files named after an exercise.
 
     Returns (targets, skipped): skipped holds (path, why) for files passed over. Links are never
-    followed, neither to files nor to folders. Under one folder, each student (or the folder itself,
+    followed, neither to files nor to folders. Students are read from nbgrader's layout (student_of); in a
+    folder without it whose own folders each hold an exercise that another of them holds too, each of those
+    folders is a student's (_students_by_folder). Under one folder, each student (or the folder itself,
     where it names no student) has one file per exercise graded, the first by _preference (the
     shallowest, then the name handed out, then a notebook before a .py file, then the path's sorted
     order); the others are passed over, so that no exercise counts twice.
@@ -67,9 +69,13 @@ def discover(paths, exercise=None, *, one_student=False):
             def shown(file, root=path):
                 return file.relative_to(root).as_posix() if one_student else file.name
 
-            for file in _files_under(path, skipped):
+            files = _files_under(path, skipped)
+            by_folder = not one_student and _students_by_folder(path, files, exercise)
+            for file in files:
                 try:
                     student = None if one_student else student_of(file, root=path)
+                    if student is None and by_folder and len(file.relative_to(path).parts) > 1:
+                        student = file.relative_to(path).parts[0]
                     target = Target(file, exercise or infer_exercise(file), student)
                 except SubmissionError:
                     skipped.append((file, "its name names no exercise"))
@@ -87,6 +93,22 @@ def discover(paths, exercise=None, *, one_student=False):
         else:
             raise SubmissionError(f"{path} does not exist")
     return targets, skipped
+
+
+def _students_by_folder(root, files, exercise=None):
+    """Whether root's own folders are students' (a class handed over without nbgrader's `submitted/`): some
+    exercise is held, outside any `submitted/` or `autograded/`, under two or more of them. One student's folder
+    holds each exercise in one place, and is read as before: one file per exercise in all of it."""
+    holders = {}
+    for file in files:
+        relative = file.relative_to(root).parts
+        if len(relative) < 2 or student_of(file, root=root) is not None:
+            continue
+        try:
+            holders.setdefault(exercise or infer_exercise(file), set()).add(relative[0])
+        except SubmissionError:
+            continue
+    return any(len(folders) > 1 for folders in holders.values())
 
 
 def _preference(target, root):

@@ -272,3 +272,27 @@ def test_what_a_submission_says_reaches_the_gradebook_and_pages_inert(tmp_path, 
         rows = {row["student"]: row for row in csv.DictReader(table)}
     assert {name: float(row[FIRST.id]) for name, row in rows.items()} == {
         "<img src=x onerror=alert(3)>": 0.0, "'=HYPERLINK(\"example.invalid\")": 10.0, "'-1": 10.0}
+
+
+def test_a_class_without_nbgrader_folders_loses_no_students_work(tmp_path):
+    """Handed a class folder whose own folders are the students' (no `submitted/`), does every student's file of
+    an exercise get graded as theirs, where before one was kept for the whole class; and is one student's folder,
+    its notebooks one level down, still one student with one file per exercise?"""
+    from autograder import discovery
+
+    klass = tmp_path / "myclass"
+    (klass / "aaa").mkdir(parents=True)
+    (klass / "aaa" / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    (klass / "zed" / "attention").mkdir(parents=True)
+    shutil.copy(ROOT / "samples" / "submitted" / "ada" / "attention" / FIRST.notebook, klass / "zed" / "attention" / FIRST.notebook)
+    targets, skipped = discovery.discover([klass])
+    assert sorted((target.student, target.exercise) for target in targets) == [("aaa", FIRST.id), ("zed", FIRST.id)]
+    assert not skipped
+
+    one = tmp_path / "ada"
+    (one / "attention").mkdir(parents=True)
+    shutil.copy(ROOT / "samples" / "submitted" / "ada" / "attention" / FIRST.notebook, one / "attention" / FIRST.notebook)
+    (one / "scratch").mkdir()
+    (one / "scratch" / "notes.py").write_text("")
+    targets, skipped = discovery.discover([one])
+    assert [(target.student, target.exercise) for target in targets] == [(None, FIRST.id)]
