@@ -5,6 +5,10 @@ Side by side in one run, interleaved so that machine noise hits all alike (goal:
   grade one student         python -m autograder grade <one student's notebooks> (every notebook, hidden checks too)
   gradescope run            the same through Gradescope's entry point (results.json)
   nbgrader autograde        nbgrader autograde of that one student with the kit's plugin (--force: a regrade)
+  import nbgrader           python -c "import nbgrader.apps.nbgraderapp": what the nbgrader command imports before
+                            it reads the course's config, where the kit's plugin first runs
+  nbgrader autograde, class nbgrader autograde of a class of CLASS_SIZE students (copies of the one) with the kit's
+                            plugin, its time divided by CLASS_SIZE: what each student of a class costs
 --also-under DIR also runs every command from a clone of this repository made under DIR, its virtual environment
 linked in file by file (a course and environment under /tmp: containers, CI, notebook servers), interleaved with
 the ones here. Prints medians, minima and maxima as a Markdown table, and each median's ratio to import torch
@@ -22,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = Path("samples") / "submitted" / "ada" / "attention"
+CLASS_SIZE = 10
 
 
 def clone_under(folder):
@@ -33,11 +38,13 @@ def clone_under(folder):
     return clone
 
 
-def course(kit, python, folder):
-    """An nbgrader course at folder with one submitted student of kit's samples, its gradebook made."""
+def course(kit, python, folder, students=1):
+    """An nbgrader course at folder with students submitted students (copies of one of kit's samples), its
+    gradebook made."""
     shutil.copytree(kit / "source", folder / "source")
     shutil.copy(kit / "nbgrader_config.py", folder / "nbgrader_config.py")
-    shutil.copytree(kit / STUDENT, folder / "submitted" / "ada" / "attention")
+    for number in range(students):
+        shutil.copytree(kit / STUDENT, folder / "submitted" / ("ada" if number == 0 else f"ada{number}") / "attention")
     subprocess.run([str(python), "-m", "nbgrader", "generate_assignment", "attention", "--force"], cwd=folder,
                    check=True, capture_output=True, env=environment(kit, python, folder))
     return folder
@@ -55,6 +62,7 @@ def commands(kit, python, out):
     """{name: (command, folder to run it in, environment)} for a kit checkout and its interpreter."""
     student = str(kit / STUDENT)
     nbgrader_course = course(kit, python, out / "course")
+    nbgrader_class = course(kit, python, out / "class", students=CLASS_SIZE)
     here = environment(kit, python)
     return {
         "python -c 'import torch'": ([str(python), "-c", "import torch"], kit, here),
@@ -65,7 +73,14 @@ def commands(kit, python, out):
         "nbgrader autograde (one student, kit plugin)": ([str(python), "-m", "nbgrader", "autograde", "attention",
                                                           "--force"], nbgrader_course,
                                                          environment(kit, python, nbgrader_course)),
+        "python -c 'import nbgrader.apps.nbgraderapp'": ([str(python), "-c", "import nbgrader.apps.nbgraderapp"], kit,
+                                                         here),
+        f"nbgrader autograde, class of {CLASS_SIZE}, per student": (
+            [str(python), "-m", "nbgrader", "autograde", "attention", "--force"], nbgrader_class,
+            environment(kit, python, nbgrader_class)),
     }
+# what a time is divided by: the students it graded
+PER_STUDENT = {f"nbgrader autograde, class of {CLASS_SIZE}, per student": CLASS_SIZE}
 
 
 def run_timed(command, folder, env):
@@ -100,7 +115,7 @@ def main():
             run_timed(*value)
         for _ in range(args.runs):
             for key, value in named.items():
-                times[key].append(run_timed(*value))
+                times[key].append(run_timed(*value) / PER_STUDENT.get(key[1], 1))
     finally:
         shutil.rmtree(places["here"][2], ignore_errors=True)
         if args.also_under:
