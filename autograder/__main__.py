@@ -26,7 +26,7 @@ except ModuleNotFoundError as missing:
         raise
     instructor = None
 
-INSTRUCTOR_VERBS = ("grade", "bundle", "config", "gradescope", "build")
+INSTRUCTOR_VERBS = ("grade", "bundle", "config", "explain", "new", "gradescope", "build")
 
 
 def parser():

@@ -95,7 +95,7 @@ def check(exercise, part, namespace):
         # the whole verdict, not just a count: `nbgrader validate` shows this message and not the table
         lines = [f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass:"]
         for check in unfinished:
-            lines.append(f"  {check.id.split('.', 1)[1]}: {check.message}")
+            lines.append(f"  {check.id}: {check.message}")
             if check.hint:
                 lines.append(f"    hint: {check.hint}")
         raise ChecksFailed("\n".join(lines))

@@ -74,4 +74,11 @@ def checks(exercise_id, *, hidden=True):
     found = list(importlib.import_module(f"{__package__}.catalog.{exercise_id}.public").CHECKS)
     if hidden and (CATALOG / exercise_id / "hidden.py").is_file():
         found += importlib.import_module(f"{__package__}.catalog.{exercise_id}.hidden").CHECKS
+    for check in found:  # ids are written out whole where checks are declared: a search for one finds it
+        if not check.id.startswith(f"{exercise_id}."):
+            raise ValueError(f"catalog/{exercise_id}/ declares the check {check.id!r}: a check's id starts with its "
+                             f"exercise's, {exercise_id}.")
+    repeated = sorted({check.id for check in found if [other.id for other in found].count(check.id) > 1})
+    if repeated:
+        raise ValueError(f"catalog/{exercise_id}/ declares {', '.join(repeated)} more than once: ids name one check")
     return sorted(found, key=lambda check: exercise.parts.index(check.part))

@@ -42,7 +42,7 @@ def _text(report, width):
         lines += textwrap.wrap(f"problem: {problem}", width, initial_indent=" ", subsequent_indent="   ")
     for check in report.checks:
         lines.append(f" {MARKS[check.status]} {_points(check.points):>3}/{_points(check.max_points):<3} "
-                     f"{check.id.split('.', 1)[1]}: {check.title}")
+                     f"{check.id}: {check.title}")
         for label, body in (("", check.message), ("hint: ", check.hint)):
             if body and check.status != "passed":
                 lines += textwrap.wrap(label + body, width, initial_indent=" " * 10, subsequent_indent=" " * 12,
@@ -68,7 +68,7 @@ def html_table(report, heading=None):
         rows.append(
             f"<tr><td style='{LEFT};color:{colour};font-weight:bold;white-space:nowrap'>{MARKS[check.status]} {check.status}</td>"
             f"<td style='{LEFT}'>{_points(check.points)}/{_points(check.max_points)}</td>"
-            f"<td style='{LEFT}'><code>{html.escape(check.id.split('.', 1)[1])}</code><br>{html.escape(check.title)}</td>"
+            f"<td style='{LEFT}'><code>{html.escape(check.id)}</code><br>{html.escape(check.title)}</td>"
             f"<td style='{LEFT}'>{detail}</td></tr>")
     head = heading if heading is not None else (f"<p><b>{html.escape(report.exercise)}</b>: {_points(report.score)} "
                                                 f"of {_points(report.max_score)} points from these checks</p>")

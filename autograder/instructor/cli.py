@@ -1,4 +1,4 @@
-"""The instructor's verbs of `python -m autograder`: grade, build, bundle, config, gradescope.
+"""The instructor's verbs of `python -m autograder`: grade, build, bundle, config, explain, new, gradescope.
 
 __main__.py imports this module, and nothing else of instructor/, to add these verbs; the student kit
 has no instructor/ folder, and there the verbs say they are for instructors.
@@ -25,6 +25,13 @@ def add_verbs(verbs):
     bundle.add_argument("--out", default="out/attention-student.zip", help="where to write it (default %(default)s)")
 
     verbs.add_parser("config", help="list the instructor settings (c.KitSettings in nbgrader_config.py)")
+    new = verbs.add_parser("new", help="lay out every file a new exercise needs, with a working example in each")
+    new.add_argument("exercise_id", metavar="ID", help="the new exercise's id: lower-case letters, digits and _")
+    new.add_argument("--title", help="its title (default: made from the id)")
+    explain = verbs.add_parser("explain", help="where a check is defined (file:line), what it compares, and the "
+                                               "known mistakes that fail it")
+    explain.add_argument("check_ids", nargs="+", metavar="CHECK_ID", help="a check's id as grade prints it: "
+                                                                          "<exercise>.<check>")
     # its own verbs and options, and its own --help
     verbs.add_parser("gradescope", add_help=False,
                      help="`gradescope build`: the autograder zip; `gradescope run DIR --out FILE`: results.json")
@@ -32,23 +39,6 @@ def add_verbs(verbs):
     build = verbs.add_parser("build", help="regenerate exercises/, source answer cells, fixtures and release/")
     build.add_argument("exercises", nargs="*", metavar="EXERCISE", help="build only these exercises' files (default: all)")
     build.add_argument("--check", action="store_true", help="change nothing; exit 1 if any generated file is stale")
-
-
-def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None, one_student=False):
-    """(settings, what discovery found, workers starting in the background), before the grader imports torch:
-    the workers boot theirs meanwhile, so the first grade waits for about one import of torch, not two.
-    one_student: each folder is one student's upload (discovery.discover's)."""
-    from ..discovery import discover
-    from .sandbox import WorkerPool
-    from .settings import load
-
-    settings = load()
-    if timeout is not None:  # flags given on the command line win over the config file
-        settings.probe_timeout = timeout
-    found = discover(paths, exercise, one_student=one_student)
-    targets = found[0]
-    pool = WorkerPool.for_settings(settings, len(targets), jobs=jobs, isolate=isolate, wait=False) if targets else None
-    return settings, found, pool
 
 
 def run(args, rest):
@@ -64,6 +54,8 @@ def run(args, rest):
         if args.verb == "grade":
             # stopped by SIGTERM (a batch system, a timeout): unwind, so workers and temporary folders go too
             signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+            from .starting import early_start
+
             settings, found, pool = early_start(args.paths, exercise=args.exercise, jobs=args.jobs, timeout=args.timeout,
                                                 isolate=args.isolate)
             try:
@@ -84,6 +76,14 @@ def run(args, rest):
 
             print(describe(load()))
             return 0
+        if args.verb == "new":
+            from .scaffold import main as new_main
+
+            return new_main(args.exercise_id, args.title)
+        if args.verb == "explain":
+            from .explain import main as explain_main
+
+            return explain_main(args.check_ids)
         if args.verb == "bundle":
             from .bundle import main as bundle_main
 

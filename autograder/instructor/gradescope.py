@@ -109,7 +109,7 @@ def run(*, submission, out):
     the output too.
     """
     from ..sandboxed.loader import SubmissionError
-    from .cli import early_start
+    from .starting import early_start
 
     pool = None
     try:

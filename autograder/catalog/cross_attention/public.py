@@ -8,7 +8,6 @@ from ..common import (between, forward_probe, has_shapes, key_mask, layers_are, 
                      projection_state, projections_of, randn, unchanged_where)
 from ..self_attention.public import ENCODINGS, PRINTED_OUTPUT
 
-EXERCISE = DECLARED.id
 VALUES = "output equals the reference with the same weights"
 (PART,) = DECLARED.parts
 
@@ -116,20 +115,20 @@ def printed_redraw(generator):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.layers", PART, 1.0, "W_query is Linear(d_q, d_out); W_key and W_value are Linear(d_kv, d_out)",
+    Check("cross_attention.layers", PART, 1.0, "W_query is Linear(d_q, d_out); W_key and W_value are Linear(d_kv, d_out)",
           layer_probes, layers_are(expected_layers)),
-    Check(f"{EXERCISE}.shapes", PART, 1.0, "output is (b, n_q, d_out) when n_q ≠ n_kv and d_q ≠ d_kv",
+    Check("cross_attention.shapes", PART, 1.0, "output is (b, n_q, d_out) when n_q ≠ n_kv and d_q ≠ d_kv",
           batched_shape_probes, has_shapes("output", shapes=output_shape)),
-    Check(f"{EXERCISE}.unbatched", PART, 1.0, "accepts unbatched (n, d) input",
+    Check("cross_attention.unbatched", PART, 1.0, "accepts unbatched (n, d) input",
           unbatched_shape_probes, has_shapes("output", shapes=output_shape)),
-    Check(f"{EXERCISE}.key_order", PART, 1.0, "reordering the key/value tokens leaves the output unchanged",
+    Check("cross_attention.key_order", PART, 1.0, "reordering the key/value tokens leaves the output unchanged",
           key_order_probes, unchanged_where("output", lambda probe: (slice(None),))),
-    Check(f"{EXERCISE}.query_order", PART, 1.0, "reordering the queries reorders the output alike",
+    Check("cross_attention.query_order", PART, 1.0, "reordering the queries reorders the output alike",
           query_order_probes, judge_query_order),
-    Check(f"{EXERCISE}.mask", PART, 1.0, "a blocked key has no influence",
+    Check("cross_attention.mask", PART, 1.0, "a blocked key has no influence",
           mask_probes, unchanged_where("output", lambda probe: (slice(None),))),
-    Check(f"{EXERCISE}.printed", PART, 1.0, "reproduces the course's seeded example (x_q = x_kv)",
+    Check("cross_attention.printed", PART, 1.0, "reproduces the course's seeded example (x_q = x_kv)",
           printed_probe, matches_printed("output", PRINTED_OUTPUT), redraw=printed_redraw,
           redraw_judge=matches_expected("output")),
-    fixture_check(EXERCISE, PART, "values", random_probes, ("output",), title=VALUES, points=1.0),
+    fixture_check("cross_attention.values_fixture", PART, random_probes, ("output",), title=VALUES, points=1.0),
 ]

@@ -1,7 +1,7 @@
 """Hidden checks of masked_self_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from ..common import between, fully_blocked_rows, matches_expected
 from ...instructor.hidden import hidden_check
-from .public import (EXERCISE, HEAD, HEAD_VALUES, MASK, head_probe,
+from .public import (HEAD, HEAD_VALUES, MASK, head_probe,
                                              head_random)
 from ...checks import Against, Check
 
@@ -21,8 +21,8 @@ def head_random_stacked(generator):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.mask_hidden", MASK, 1.0, "causal_mask(n, device) on fresh sizes",
+    Check("masked_self_attention.mask_hidden", MASK, 1.0, "causal_mask(n, device) on fresh sizes",
           mask_random, matches_expected("the mask"), against=Against.REFERENCE),
-    hidden_check(EXERCISE, HEAD, "head_values", head_random_stacked, ("output",), title=HEAD_VALUES, points=1.0,
+    hidden_check("masked_self_attention.head_values_hidden", HEAD, head_random_stacked, ("output",), title=HEAD_VALUES, points=1.0,
                  ungraded=fully_blocked_rows),
 ]

@@ -7,7 +7,6 @@ from . import EXERCISE as DECLARED
 from ..common import (between, forward_probe, fully_blocked_rows, has_shapes, layers_are, left_padding, fixture_check,
                      padding_changes_nothing, padding_pairs, projection_state, projections_of, raises, randn, unchanged_where)
 
-EXERCISE = DECLARED.id
 HEAD_VALUES = "output equals the reference with the same weights, with and without padding"
 MASK, HEAD = DECLARED.parts
 
@@ -125,20 +124,20 @@ def too_long_probes(generator):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.mask_values", MASK, 1.0, "causal_mask(n) is bool (n, n), True exactly above the diagonal",
+    Check("masked_self_attention.mask_values", MASK, 1.0, "causal_mask(n) is bool (n, n), True exactly above the diagonal",
           mask_probes, judge_mask),
-    Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "projections, dropout and the mask buffer",
+    Check("masked_self_attention.head_layers", HEAD, 1.0, "projections, dropout and the mask buffer",
           head_layers, layers_are(head_expected_layers)),
-    Check(f"{EXERCISE}.head_shapes", HEAD, 1.0, "output is (..., n, d_out) for n ≤ context_length, batched and unbatched",
+    Check("masked_self_attention.head_shapes", HEAD, 1.0, "output is (..., n, d_out) for n ≤ context_length, batched and unbatched",
           head_shape_probes, has_shapes("output", shapes=head_shapes)),
-    Check(f"{EXERCISE}.causality", HEAD, 1.0, "changing a later token never changes an earlier output",
+    Check("masked_self_attention.causality", HEAD, 1.0, "changing a later token never changes an earlier output",
           causality_probes, unchanged_where("output", lambda probe: (slice(None), slice(0, 3)))),
-    Check(f"{EXERCISE}.padding", HEAD, 1.0, "changing a padding token changes no other token's output, "
+    Check("masked_self_attention.padding", HEAD, 1.0, "changing a padding token changes no other token's output, "
           "even through two stacked layers", padding_probes, padding_changes_nothing),
-    Check(f"{EXERCISE}.too_long", HEAD, 1.0, "a sequence longer than context_length raises ValueError",
+    Check("masked_self_attention.too_long", HEAD, 1.0, "a sequence longer than context_length raises ValueError",
           too_long_probes, raises("ValueError"), judges_errors=True),
-    Check(f"{EXERCISE}.dropout", HEAD, 1.0, "in training mode dropout drops attention weights, not output features",
+    Check("masked_self_attention.dropout", HEAD, 1.0, "in training mode dropout drops attention weights, not output features",
           dropout_probes, judge_dropout),
-    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=1.0,
+    fixture_check("masked_self_attention.head_values_fixture", HEAD, head_random, ("output",), title=HEAD_VALUES, points=1.0,
                   ungraded=fully_blocked_rows),
 ]

@@ -3,7 +3,7 @@ import torch
 
 from ..common import between, randn
 from ...instructor.hidden import hidden_check
-from .public import EXERCISE, GQA, GQA_VALUES, ROPE, gqa_probe, rope_probe
+from .public import GQA, GQA_VALUES, ROPE, gqa_probe, rope_probe
 
 
 def rope_random(generator):
@@ -26,6 +26,6 @@ def gqa_random(generator):
 
 
 CHECKS = [
-    hidden_check(EXERCISE, ROPE, "rope_values", rope_random, ("output",), title="output equals the reference", points=1.0),
-    hidden_check(EXERCISE, GQA, "gqa_values", gqa_random, ("output",), title=GQA_VALUES, points=1.0),
+    hidden_check("modern_attention.rope_values_hidden", ROPE, rope_random, ("output",), title="output equals the reference", points=1.0),
+    hidden_check("modern_attention.gqa_values_hidden", GQA, gqa_random, ("output",), title=GQA_VALUES, points=1.0),
 ]

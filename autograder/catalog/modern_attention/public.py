@@ -13,7 +13,6 @@ from ...compare import mismatch, shape_text
 from . import EXERCISE as DECLARED
 from ..common import (between, fixture_check, forward_probe, layers_are, linear_state, randn, raises)
 
-EXERCISE = DECLARED.id
 ROPE, CACHE_BYTES, GQA, TILED = DECLARED.parts
 GQA_VALUES = "output equals the reference with the same weights"
 
@@ -319,20 +318,20 @@ def judge_tiled_memory(probes, observed, expected):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.rope_relative", ROPE, 1.0, "rotates every pair, keeps lengths, and scores depend only on "
+    Check("modern_attention.rope_relative", ROPE, 1.0, "rotates every pair, keeps lengths, and scores depend only on "
           "relative position (shifting every position leaves them unchanged)", rope_relative_probes, judge_rope_relative),
-    fixture_check(EXERCISE, ROPE, "rope_values", rope_values, ("output",), title="output equals the reference", points=1.0),
-    Check(f"{EXERCISE}.cache_bytes", CACHE_BYTES, 1.0, "the cache's size in bytes at GPT-2 and Llama-3-8B sizes, "
+    fixture_check("modern_attention.rope_values_fixture", ROPE, rope_values, ("output",), title="output equals the reference", points=1.0),
+    Check("modern_attention.cache_bytes", CACHE_BYTES, 1.0, "the cache's size in bytes at GPT-2 and Llama-3-8B sizes, "
           "with multi-head, grouped-query and multi-query attention", cache_size_probes, judge_cache_size,
           against=Against.FIXTURE),
-    Check(f"{EXERCISE}.gqa_layers", GQA, 1.0, "projections sized by num_kv_heads; 2,360,064 parameters at GPT-2 size "
+    Check("modern_attention.gqa_layers", GQA, 1.0, "projections sized by num_kv_heads; 2,360,064 parameters at GPT-2 size "
           "with num_kv_heads = num_heads (as multi-head attention), fewer with 4 or 1 key/value heads; ValueError when "
           "num_kv_heads does not divide num_heads", gqa_layer_probes, judge_gqa_layers, judges_errors=True),
-    Check(f"{EXERCISE}.gqa_cache", GQA, 1.0, "decoding with the cache, a prefill chunk then token by token, equals the "
+    Check("modern_attention.gqa_cache", GQA, 1.0, "decoding with the cache, a prefill chunk then token by token, equals the "
           "full causal forward at every step", cache_probes, judge_cache),
-    fixture_check(EXERCISE, GQA, "gqa_values", gqa_values, ("output",), title=GQA_VALUES, points=1.0),
-    Check(f"{EXERCISE}.tiled_sdpa", TILED, 1.0, "equals F.scaled_dot_product_attention, with and without the causal "
+    fixture_check("modern_attention.gqa_values_fixture", GQA, gqa_values, ("output",), title=GQA_VALUES, points=1.0),
+    Check("modern_attention.tiled_sdpa", TILED, 1.0, "equals F.scaled_dot_product_attention, with and without the causal "
           "mask, when the last tile is partial", tiled_sdpa_probes, judge_tiled_sdpa),
-    Check(f"{EXERCISE}.tiled_memory", TILED, 1.0, f"peak memory grows like the sequence, not its square "
+    Check("modern_attention.tiled_memory", TILED, 1.0, f"peak memory grows like the sequence, not its square "
           f"(measured at n = {MEMORY_LENGTHS[0]} and {MEMORY_LENGTHS[1]})", tiled_memory_probes, judge_tiled_memory),
 ]

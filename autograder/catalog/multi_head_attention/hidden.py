@@ -1,7 +1,7 @@
 """Hidden checks of multi_head_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from ..common import between
 from ...instructor.hidden import hidden_check
-from .public import (EXERCISE, MHA, MHA_VALUES, WRAPPER, judge_concatenation, mha_random,
+from .public import (MHA, MHA_VALUES, WRAPPER, judge_concatenation, mha_random,
                                             wrapper_probe)
 from ...checks import Against, Check
 from ...compare import mismatch
@@ -18,7 +18,7 @@ def judge_wrapper_hidden(probes, observed, expected):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.wrapper_hidden", WRAPPER, 1.0, "concatenates the heads on fresh sizes",
+    Check("multi_head_attention.wrapper_hidden", WRAPPER, 1.0, "concatenates the heads on fresh sizes",
           wrapper_random, judge_wrapper_hidden, against=Against.REFERENCE),
-    hidden_check(EXERCISE, MHA, "mha_values", mha_random, ("output",), title=MHA_VALUES, points=1.0),
+    hidden_check("multi_head_attention.mha_values_hidden", MHA, mha_random, ("output",), title=MHA_VALUES, points=1.0),
 ]

@@ -12,7 +12,6 @@ from ..common import (between, forward_probe, has_shapes, layers_are, linear_sta
                      fixture_check, padding_changes_nothing, padding_pairs, projection_state, projections_of, raises, randn,
                      unchanged_where)
 
-EXERCISE = DECLARED.id
 MHA_VALUES = "output equals the reference with the same weights"
 WRAPPER, MHA = DECLARED.parts
 
@@ -226,21 +225,21 @@ def judge_mha_masking(probes, observed, expected):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.wrapper_layers", WRAPPER, 1.0, "heads is a ModuleList of num_heads separate causal heads",
+    Check("multi_head_attention.wrapper_layers", WRAPPER, 1.0, "heads is a ModuleList of num_heads separate causal heads",
           wrapper_layers, judge_wrapper_layers),
-    Check(f"{EXERCISE}.wrapper_shapes", WRAPPER, 1.0, "output is (b, n, num_heads · d_out)",
+    Check("multi_head_attention.wrapper_shapes", WRAPPER, 1.0, "output is (b, n, num_heads · d_out)",
           wrapper_shape_probes, has_shapes("output", shapes=wrapper_shapes)),
-    Check(f"{EXERCISE}.wrapper_concatenation", WRAPPER, 1.0, "output is the heads' outputs side by side, in order, "
+    Check("multi_head_attention.wrapper_concatenation", WRAPPER, 1.0, "output is the heads' outputs side by side, in order, "
           "with no dropout of its own in training mode", concatenation_probes, judge_concatenation),
-    Check(f"{EXERCISE}.mha_layers", MHA, 1.0, "projections, out_proj, dropout and the mask buffer; 2,360,064 "
+    Check("multi_head_attention.mha_layers", MHA, 1.0, "projections, out_proj, dropout and the mask buffer; 2,360,064 "
           "parameters at GPT-2 size; ValueError when num_heads does not divide d_out",
           mha_structure_probes, judge_mha_structure, judges_errors=True),
-    Check(f"{EXERCISE}.mha_shapes", MHA, 1.0, "output is (b, n, d_out)", mha_shape_probes,
+    Check("multi_head_attention.mha_shapes", MHA, 1.0, "output is (b, n, d_out)", mha_shape_probes,
           has_shapes("output", shapes=mha_shapes)),
-    Check(f"{EXERCISE}.mha_dropout", MHA, 1.0, "in training mode dropout drops attention weights, not output features",
+    Check("multi_head_attention.mha_dropout", MHA, 1.0, "in training mode dropout drops attention weights, not output features",
           mha_dropout_probes, judge_mha_dropout),
-    Check(f"{EXERCISE}.mha_causality", MHA, 1.0, "changing a later token or a padding token never changes another "
+    Check("multi_head_attention.mha_causality", MHA, 1.0, "changing a later token or a padding token never changes another "
           "token's output, batched or unbatched, even through two stacked layers", mha_masking_probes, judge_mha_masking),
-    fixture_check(EXERCISE, MHA, "mha_values", mha_random, ("output",), title=MHA_VALUES, points=1.0),
+    fixture_check("multi_head_attention.mha_values_fixture", MHA, mha_random, ("output",), title=MHA_VALUES, points=1.0),
 ]
 

@@ -1,10 +1,10 @@
 """Hidden checks of self_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from ...instructor.hidden import hidden_check
-from .public import (EXERCISE, HEAD, HEAD_VALUES, SDPA, SDPA_VALUES, head_random,
+from .public import (HEAD, HEAD_VALUES, SDPA, SDPA_VALUES, head_random,
                                       sdpa_random)
 
 CHECKS = [
-    hidden_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES,
+    hidden_check("self_attention.sdpa_values_hidden", SDPA, sdpa_random, ("context", "weights"), title=SDPA_VALUES,
                  points=1.0),
-    hidden_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=2.0),
+    hidden_check("self_attention.head_values_hidden", HEAD, head_random, ("output",), title=HEAD_VALUES, points=2.0),
 ]

@@ -6,7 +6,6 @@ from . import EXERCISE as DECLARED
 from ..common import (between, forward_probe, has_shapes, key_mask, layers_are, matches_expected, matches_printed, fixture_check,
                      projection_state, projections_of, randn)
 
-EXERCISE = DECLARED.id
 SDPA, HEAD = DECLARED.parts
 
 # The Attention in Transformers course: three 2-d token encodings, torch.manual_seed(42).
@@ -111,18 +110,18 @@ def printed_redraw(generator):
 
 
 CHECKS = [
-    Check(f"{EXERCISE}.sdpa_shapes", SDPA, 1.0, "context is (..., n_q, d_v) and weights (..., n_q, n_k)",
+    Check("self_attention.sdpa_shapes", SDPA, 1.0, "context is (..., n_q, d_v) and weights (..., n_q, n_k)",
           sdpa_fixed_shapes, has_shapes("context", "weights", shapes=sdpa_shapes)),
-    Check(f"{EXERCISE}.sdpa_weights", SDPA, 1.0, "each query's weights are a distribution over the keys",
+    Check("self_attention.sdpa_weights", SDPA, 1.0, "each query's weights are a distribution over the keys",
           sdpa_distribution_probes, judge_distributions),
-    fixture_check(EXERCISE, SDPA, "sdpa_values", sdpa_random, ("context", "weights"), title=SDPA_VALUES,
+    fixture_check("self_attention.sdpa_values_fixture", SDPA, sdpa_random, ("context", "weights"), title=SDPA_VALUES,
                   points=1.0),
-    Check(f"{EXERCISE}.head_layers", HEAD, 1.0, "W_query, W_key, W_value are Linear(d_in, d_out), bias only with qkv_bias",
+    Check("self_attention.head_layers", HEAD, 1.0, "W_query, W_key, W_value are Linear(d_in, d_out), bias only with qkv_bias",
           head_layers, layers_are(head_expected_layers)),
-    Check(f"{EXERCISE}.head_shapes", HEAD, 1.0, "output is (..., n, d_out), batched and unbatched",
+    Check("self_attention.head_shapes", HEAD, 1.0, "output is (..., n, d_out), batched and unbatched",
           head_shape_probes, has_shapes("output", shapes=head_shapes)),
-    Check(f"{EXERCISE}.head_printed", HEAD, 1.0, "reproduces the course's seeded example",
+    Check("self_attention.head_printed", HEAD, 1.0, "reproduces the course's seeded example",
           printed_probe, matches_printed("output", PRINTED_OUTPUT), redraw=printed_redraw,
           redraw_judge=matches_expected("output")),
-    fixture_check(EXERCISE, HEAD, "head_values", head_random, ("output",), title=HEAD_VALUES, points=1.0),
+    fixture_check("self_attention.head_values_fixture", HEAD, head_random, ("output",), title=HEAD_VALUES, points=1.0),
 ]
