@@ -10,12 +10,11 @@ import random
 import shutil
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 import torch
 
-from autograder import engine, registry
+from autograder import engine
 from autograder.diagnosis import same_observations
 from autograder.instructor import mistakes, reference
 from helpers import EXERCISES, ROOT, run_kit

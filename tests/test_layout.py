@@ -130,6 +130,19 @@ def test_an_exercise_is_its_own_files(exercise):
     assert folder == set(registry.PUBLIC_FILES + registry.INSTRUCTOR_FILES)
 
 
+@pytest.mark.parametrize("exercise", registry.exercises(), ids=lambda exercise: exercise.id)
+def test_an_exercise_has_every_file_the_checklist_names(exercise):
+    """Does each exercise have every file of `new`'s checklist (scaffold.OBLIGATIONS), and at least one correct
+    variant; and does a missing one fail with its path and what to put in it, not a bare error elsewhere?"""
+    from autograder.instructor import mistakes, scaffold
+
+    missing = [f"{path.relative_to(ROOT)}: {what}" for path, what in scaffold.obligations(exercise.id, exercise.notebook)
+               if not path.is_file()]
+    assert missing == [], "missing (python -m autograder new lays each out): " + "; ".join(missing)
+    assert mistakes.variants_for(exercise.id), (f"autograder/catalog/{exercise.id}/mistakes.py declares no VARIANTS: "
+                                                "a correct but less precise edit of the reference the tolerances pass")
+
+
 def places_that_must_not_name_an_exercise():
     """Engine, integrations and tests: every file that is not an exercise's own place or data."""
     own = [KIT / "catalog" / exercise.id for exercise in registry.exercises()]
@@ -139,20 +152,42 @@ def places_that_must_not_name_an_exercise():
     return places
 
 
+def naming(words):
+    """A search for any of the words, whole (an id written in a string counts; a longer word does not)."""
+    return re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")(?![\w])")
+
+
+EXERCISE_IDS = naming(registry.ids())
+# what only one exercise knows: its id, the names it grades (classes, functions) and its checks' ids
+EXERCISE_NAMES = naming(set(registry.ids()) | {part for exercise in registry.exercises() for part in exercise.parts}
+                        | {check.id for exercise in registry.ids() for check in registry.checks(exercise)})
+
+
 def test_no_engine_integration_or_test_module_names_an_exercise():
     """Outside each exercise's own files (and the course's own tests in tests/course/ and the data beside
     them), does no file name an exercise id, so that adding one is adding its files?"""
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, registry.ids())) + r")\b")
-    named = {path.relative_to(ROOT).as_posix(): sorted(set(pattern.findall(path.read_text())))
+    named = {path.relative_to(ROOT).as_posix(): sorted(set(EXERCISE_IDS.findall(path.read_text())))
              for path in places_that_must_not_name_an_exercise()}
     assert {place: ids for place, ids in named.items() if ids} == {}
 
 
-def test_the_name_search_would_find_a_named_exercise(tmp_path):
-    """Would the search above see an id written in a string, and leave a longer word alone?"""
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, registry.ids())) + r")\b")
-    assert pattern.findall(f'x = "{registry.ids()[0]}"') == [registry.ids()[0]]
-    assert pattern.findall(f"{registry.ids()[0]}_alt_more") == []
+def test_the_sandboxed_folder_names_no_exercise_class_or_check():
+    """Is what runs beside student code exercise-neutral: no exercise id, graded class or function name, or check
+    id in autograder/sandboxed/, so that an exercise's features are declared by the exercise?"""
+    named = {path.name: sorted(set(EXERCISE_NAMES.findall(path.read_text())))
+             for path in sorted((KIT / "sandboxed").glob("*.py"))}
+    assert {place: names for place, names in named.items() if names} == {}
+
+
+def test_the_name_searches_would_find_a_named_exercise(tmp_path):
+    """Would the searches above see an id or a graded name written in a string or code, and leave a longer word
+    alone?"""
+    first = registry.exercises()[0]
+    assert EXERCISE_IDS.findall(f'x = "{first.id}"') == [first.id]
+    assert EXERCISE_IDS.findall(f"{first.id}_alt_more") == []
+    check = registry.checks(first.id)[0].id
+    assert EXERCISE_NAMES.findall(f'"{check}" {first.parts[-1]}(x)') == [check, first.parts[-1]]
+    assert EXERCISE_NAMES.findall(f"My{first.parts[-1]}2") == []
 
 
 def test_every_test_states_its_question():

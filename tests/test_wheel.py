@@ -1,5 +1,6 @@
 """Installed from a wheel, with no checkout beside it, does the kit carry every package and fixture and grade
 the sample class as the checkout does?"""
+import ast
 import json
 import os
 import shutil
@@ -46,3 +47,28 @@ def test_a_wheel_grades_the_sample_class_as_the_checkout_does(tmp_path):
     from_wheel = run_kit("grade", "submitted", "--json", "-", "--jobs", "2", cwd=elsewhere, env=environment)
     from_checkout = run_kit("grade", ROOT / "samples" / "submitted", "--json", "-", "--jobs", "2")
     assert scores(from_wheel) == scores(from_checkout) and len(scores(from_wheel)) >= 3
+
+
+def test_the_package_declares_what_requirements_pin():
+    """Does pyproject.toml declare every package the kit imports, pinned exactly as requirements.txt pins it, so
+    that an installed kit does not fail on `import torch` nor fetch a build the kit was not tested with?"""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + [item for extra in project["optional-dependencies"].values() for item in extra]
+    pinned = {line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert sorted(declared) == sorted(pinned)
+    assert all("==" in requirement for requirement in declared)
+    names = {requirement.split("==")[0].lower().replace("-", "_") for requirement in project["dependencies"]}
+    stdlib = set(sys.stdlib_module_names)
+    imported = set()
+    for path in (ROOT / "autograder").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    # packages that come with a declared one: jinja2 with nbconvert, IPython with ipykernel; pytest for its plugin
+    carried = {"jinja2", "IPython", "pytest", "autograder"}
+    assert imported - stdlib - carried <= names, sorted(imported - stdlib - carried - names)
