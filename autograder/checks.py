@@ -43,6 +43,11 @@ class Check:
     # redraw_judge. A fixture check redraws its own probes with its own judge unless told otherwise.
     redraw: Callable | None = None
     redraw_judge: Callable | None = None
+    # (probes, observed, expected) -> what the difference shows, or None (behaviour.py): said as the hint of a
+    # failed check when no known mistake behaves like the submission
+    diagnose: Callable | None = None
+    # the names of the outputs a failing check may picture (pictures.py): public checks on their fixture's inputs
+    shown: tuple = ()
 
     @property
     def public(self):
@@ -68,6 +73,8 @@ class CheckResult:
     candidates: list = field(default_factory=list, repr=False)  # known mistakes alike on this check: [(id, hint)]
     fallback: tuple | None = field(default=None, repr=False)  # (id, hint) the error itself explains
     cause: ErrorKind | None = field(default=None, repr=False)  # what kind of error, when the status is one
+    diagnosis: str = field(default="", repr=False)  # what the difference shows (behaviour.py), named mistake or not
+    evidence: dict | None = field(default=None, repr=False)  # what a picture of the failure shows (pictures.py)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Iterable, Protocol
 
 import torch
 
-from . import registry, stored
+from . import pictures, registry, stored
 from .checks import Against, CheckResult, Report, Status
 from .compare import course_tolerances
 from .course import CourseSettings
@@ -122,7 +122,10 @@ def _judge_redrawn(check, exercise, result, probes, observed, oracle):
     if redone.status == Status.PASSED:
         return result
     redone.message = f"right on the published inputs, but on inputs the grader drew the same way: {redone.message}"
-    redone.hint = redone.hint or REDRAWN_HINT  # a known mistake or an error that explains itself is named instead
+    # a known mistake or an error that explains itself is named instead; what the difference shows comes after
+    redone.hint = redone.hint if redone.misconception else REDRAWN_HINT
+    if redone.diagnosis and not redone.misconception:
+        redone.message += f"; {redone.diagnosis}"
     return redone
 
 
@@ -156,8 +159,8 @@ def judge(check, exercise, probes, observed, oracle=None):
         if error["kind"] in NOT_GRADED:
             status = Status.TIMEOUT if error["kind"] == ErrorKind.TIMEOUT else Status.ERROR
             return _result(check, status, error_text(error), cause=ErrorKind(error["kind"]))
-    status, message = verdict(check, probes, observed,
-                              expected(check, exercise, probes, oracle) if not errors or check.judges_errors else None)
+    wanted = expected(check, exercise, probes, oracle) if not errors or check.judges_errors else None
+    status, message = verdict(check, probes, observed, wanted)
     if status == Status.PASSED:
         return _result(check, Status.PASSED)
     # A hint names a mistake only when a known mistake behaves exactly like the submission on these
@@ -174,14 +177,26 @@ def judge(check, exercise, probes, observed, oracle=None):
     except Exception:  # noqa: BLE001  (observations are the submission's: no hint is worth taking the batch down)
         result.candidates, result.fallback = [], None
     _name(result, result.candidates)
+    if status == Status.FAILED and check.diagnose is not None:
+        try:
+            result.diagnosis = check.diagnose(probes, observed, wanted) or ""
+        except Exception:  # noqa: BLE001  (as above)
+            result.diagnosis = ""
+        result.hint = result.hint or result.diagnosis
+    if status == Status.FAILED and check.shown and check.against == Against.FIXTURE:  # the published inputs only
+        try:
+            result.evidence = pictures.evidence(probes, observed, wanted, check.shown)
+        except Exception:  # noqa: BLE001  (as above)
+            result.evidence = None
     return result
 
 
 def _name(result, candidates):
-    """Set the result's hint: the one mistake the candidates agree on, else the error's own explanation."""
+    """Set the result's hint: the one mistake the candidates agree on, else the error's own explanation, else what
+    the difference shows."""
     hints = {hint for _, hint in candidates}
     match = candidates[0] if len(hints) == 1 else result.fallback
-    result.misconception, result.hint = match or (None, "")
+    result.misconception, result.hint = match or (None, result.diagnosis)
 
 
 def _keep_consistent_hints(exercise, report, planned, oracle):

@@ -5,6 +5,8 @@ import shutil
 import textwrap
 import unicodedata
 
+from .pictures import excerpt, img_tag
+
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
 # Jupyter right-aligns table cells by default; inline styles survive the sanitiser of untrusted notebooks
 # (and padding: the formgrader's stylesheet sets none, and would run the columns together)
@@ -47,6 +49,8 @@ def _text(report, width):
             if body and check.status != "passed":
                 lines += textwrap.wrap(label + body, width, initial_indent=" " * 10, subsequent_indent=" " * 12,
                                        break_long_words=False, break_on_hyphens=False)  # never mid-word
+        if check.evidence is not None and check.status != "passed":
+            lines += [" " * 10 + line for line in excerpt(check.evidence)]
     return "\n".join(lines)
 
 
@@ -65,6 +69,11 @@ def html_table(report, heading=None):
             detail = _words(check.message)
             if check.hint:
                 detail += f"<br><i>Hint: {_words(check.hint)}</i>"
+            if check.evidence is not None:
+                try:
+                    detail += "<br>" + img_tag(check.evidence, check.hint)
+                except Exception:  # noqa: BLE001  (no picture, e.g. without matplotlib: the words above stand alone)
+                    pass
         rows.append(
             f"<tr><td style='{LEFT};color:{colour};font-weight:bold;white-space:nowrap'>{MARKS[check.status]} {check.status}</td>"
             f"<td style='{LEFT}'>{_points(check.points)}/{_points(check.max_points)}</td>"

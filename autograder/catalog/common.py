@@ -3,6 +3,7 @@ import math
 
 import torch
 
+from ..behaviour import outputs_differ
 from ..checks import Against, Check
 from ..compare import PRINTED, mismatch, shape_text
 from ..sandboxed.channel import ErrorKind
@@ -212,7 +213,8 @@ def fixture_check(check_id, part, probes, output_names, *, title, points, ungrad
     if not check_id.endswith("_fixture"):
         raise ValueError(f"a fixture check's id ends in _fixture: {check_id}")
     return Check(check_id, part, points, f"{title}, on fixed inputs",
-                 probes, matches_expected(*output_names, ungraded=ungraded), against=Against.FIXTURE)
+                 probes, matches_expected(*output_names, ungraded=ungraded), against=Against.FIXTURE,
+                 diagnose=outputs_differ(output_names), shown=tuple(output_names))
 
 
 def fully_blocked_rows(probe):

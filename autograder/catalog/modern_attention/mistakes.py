@@ -50,6 +50,12 @@ MISTAKES = [
     mistake("cache_mask_not_shifted", "the causal mask ignores the cached tokens: new token t sits at position "
         "start + t and sees every cached key, so the mask is triu(diagonal=start + 1) over (n, start + n)",
         ("triu(diagonal=start + 1)", "triu(diagonal=1)")),
+    # pytorch/executorch#21749: SDPA's is_causal aligns its triangle to the top left, which is right only for a chunk
+    # with nothing cached before it
+    mistake("cache_chunk_mask_top_left", "a chunk of several new tokens after cached ones gets a causal triangle that "
+        "starts at the first key (as F.scaled_dot_product_attention's is_causal aligns it, top left): new token t sits "
+        "at position start + t and sees every cached key, so the mask is triu(diagonal=start + 1) over (n, start + n)",
+        ("triu(diagonal=start + 1)", "triu(diagonal=1 if n > 1 else start + 1)")),
     mistake("gqa_no_kv_divisibility_check", "no ValueError when num_kv_heads does not divide num_heads",
         ('raise ValueError(f"num_heads ({num_heads}) must be divisible by num_kv_heads ({num_kv_heads})")', "pass")),
     # tiled_attention

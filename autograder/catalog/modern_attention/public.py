@@ -8,8 +8,9 @@ F.scaled_dot_product_attention, and its peak memory grows with the sequence, not
 import torch
 import torch.nn.functional as F
 
+from ...behaviour import cached_calls_differ, outputs_differ
 from ...checks import Against, Check
-from ...compare import mismatch, shape_text
+from ...compare import close, mismatch, shape_text
 from . import EXERCISE as DECLARED
 from ..common import (between, fixture_check, forward_probe, layers_are, linear_state, randn, raises)
 
@@ -234,6 +235,28 @@ def judge_cache(probes, observed, expected):
     return None
 
 
+def diagnose_cache(probes, observed, expected):
+    """What a decode in pieces that differs from the full forward shows: which calls, and within a chunk which
+    tokens (behaviour.cached_calls_differ)."""
+    for index in range(0, len(probes), 3):
+        full, decoded = observed[index]["outputs"][0], observed[index + 1]["outputs"]
+        pieces = probes[index + 1]["pieces"]
+        if len(decoded) != len(pieces):
+            continue
+        matched, start = [], 0
+        for size, part in zip(pieces, decoded):
+            want = full[:, start:start + size]
+            start += size
+            if tuple(part.shape) != tuple(want.shape):
+                return None
+            differ = ~(close(part, want) | (part.isnan() & want.isnan()))
+            matched.append(differ.transpose(0, 1).reshape(size, -1).any(dim=-1) if differ.any() else None)
+        said = cached_calls_differ(_spans(pieces), matched)
+        if said:
+            return f"{probes[index + 1]['label']}: {said}"
+    return None
+
+
 # ---- tiled_attention ----------------------------------------------------------------------
 
 def tiled_probe(query, key, value, causal, block_size, **extra):
@@ -252,6 +275,13 @@ def tiled_sdpa_probes(generator):
         probes.append(tiled_probe(randn(generator, *lead, n_q, d_k) * 2, randn(generator, *lead, n_k, d_k) * 2,
                                   randn(generator, *lead, n_k, between(generator, 2, 4)), causal, 8))
     return probes
+
+
+def diagnose_tiled(probes, observed, expected):
+    """What differs from F.scaled_dot_product_attention on the same inputs (behaviour.outputs_differ)."""
+    wanted = [{"outputs": [F.scaled_dot_product_attention(*probe["args"], is_causal=probe["kwargs"]["causal"])]}
+              for probe in probes]
+    return outputs_differ(("output",))(probes, observed, wanted)
 
 
 def judge_tiled_sdpa(probes, observed, expected):
@@ -328,10 +358,10 @@ CHECKS = [
           "with num_kv_heads = num_heads (as multi-head attention), fewer with 4 or 1 key/value heads; ValueError when "
           "num_kv_heads does not divide num_heads", gqa_layer_probes, judge_gqa_layers, judges_errors=True),
     Check("modern_attention.gqa_cache", GQA, 1.0, "decoding with the cache, a prefill chunk then token by token, equals the "
-          "full causal forward at every step", cache_probes, judge_cache),
-    fixture_check("modern_attention.gqa_values_fixture", GQA, gqa_values, ("output",), title=GQA_VALUES, points=1.0),
+          "full causal forward at every step", cache_probes, judge_cache, diagnose=diagnose_cache),
+    fixture_check("modern_attention.gqa_values_fixture", GQA, gqa_values, ("output",), title=GQA_VALUES, points=0.5),
     Check("modern_attention.tiled_sdpa", TILED, 1.0, "equals F.scaled_dot_product_attention, with and without the causal "
-          "mask, when the last tile is partial", tiled_sdpa_probes, judge_tiled_sdpa),
+          "mask, when the last tile is partial", tiled_sdpa_probes, judge_tiled_sdpa, diagnose=diagnose_tiled),
     Check("modern_attention.tiled_memory", TILED, 1.0, f"peak memory grows like the sequence, not its square "
           f"(measured at n = {MEMORY_LENGTHS[0]} and {MEMORY_LENGTHS[1]})", tiled_memory_probes, judge_tiled_memory),
 ]

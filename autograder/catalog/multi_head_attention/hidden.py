@@ -1,7 +1,7 @@
 """Hidden checks of multi_head_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from ..common import between
 from ...instructor.hidden import hidden_check
-from .public import (MHA, MHA_VALUES, WRAPPER, judge_concatenation, mha_random,
+from .public import (MHA, MHA_VALUES, WRAPPER, diagnose_concatenation, judge_concatenation, mha_random,
                                             wrapper_probe)
 from ...checks import Against, Check
 from ...compare import mismatch
@@ -19,6 +19,6 @@ def judge_wrapper_hidden(probes, observed, expected):
 
 CHECKS = [
     Check("multi_head_attention.wrapper_hidden", WRAPPER, 1.0, "concatenates the heads on fresh sizes",
-          wrapper_random, judge_wrapper_hidden, against=Against.REFERENCE),
+          wrapper_random, judge_wrapper_hidden, against=Against.REFERENCE, diagnose=diagnose_concatenation),
     hidden_check("multi_head_attention.mha_values_hidden", MHA, mha_random, ("output",), title=MHA_VALUES, points=1.0),
 ]

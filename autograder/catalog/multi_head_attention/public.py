@@ -5,6 +5,7 @@ student's CausalSelfAttention, so a mistake in exercise 2 costs nothing here.
 """
 import torch
 
+from ...behaviour import outputs_differ
 from ...checks import Check
 from ...compare import mismatch, shape_text
 from . import EXERCISE as DECLARED
@@ -80,6 +81,12 @@ def judge_concatenation(probes, observed, expected):
         if message:
             return f"{probe['label']}: output is not the heads' outputs side by side, head 0 first: {message}"
     return None
+
+
+def diagnose_concatenation(probes, observed, expected):
+    """Which heads' slices of the output differ from those heads' own outputs (behaviour.outputs_differ)."""
+    wanted = [{"outputs": [torch.cat(got["heads"], dim=-1)]} if got.get("heads") else {} for got in observed]
+    return outputs_differ(("output",))(probes, observed, wanted)
 
 
 def judge_head_count(probes, observed, expected):
@@ -230,7 +237,8 @@ CHECKS = [
     Check("multi_head_attention.wrapper_shapes", WRAPPER, 1.0, "output is (b, n, num_heads · d_out)",
           wrapper_shape_probes, has_shapes("output", shapes=wrapper_shapes)),
     Check("multi_head_attention.wrapper_concatenation", WRAPPER, 1.0, "output is the heads' outputs side by side, in order, "
-          "with no dropout of its own in training mode", concatenation_probes, judge_concatenation),
+          "with no dropout of its own in training mode", concatenation_probes, judge_concatenation,
+          diagnose=diagnose_concatenation),
     Check("multi_head_attention.mha_layers", MHA, 1.0, "projections, out_proj, dropout and the mask buffer; 2,360,064 "
           "parameters at GPT-2 size; ValueError when num_heads does not divide d_out",
           mha_structure_probes, judge_mha_structure, judges_errors=True),
