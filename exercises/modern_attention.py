@@ -41,7 +41,8 @@ class GroupedQueryAttention(nn.Module):
         raise NotImplementedError()
 
     def forward(self, x, use_cache=False):
-        """(b, n, d_in) -> (b, n, d_out). With use_cache, the tokens follow those of earlier calls."""
+        """(b, n, d_in) -> (b, n, d_out). With use_cache, the tokens follow those cached since reset_cache() (same
+        batch size); without it, x alone from position 0, the cache neither read nor changed."""
         # YOUR CODE HERE
         raise NotImplementedError()
 

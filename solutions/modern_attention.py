@@ -63,7 +63,8 @@ class GroupedQueryAttention(nn.Module):
         ### END SOLUTION
 
     def forward(self, x, use_cache=False):
-        """(b, n, d_in) -> (b, n, d_out). With use_cache, the tokens follow those of earlier calls."""
+        """(b, n, d_in) -> (b, n, d_out). With use_cache, the tokens follow those cached since reset_cache() (same
+        batch size); without it, x alone from position 0, the cache neither read nor changed."""
         ### BEGIN SOLUTION
         b, n, _ = x.shape
         h, g, hd = self.num_heads, self.num_kv_heads, self.head_dim
