@@ -167,3 +167,33 @@ def test_tiled_statistics_in_float32_are_promoted_and_in_float64_break_float32_i
     with pytest.raises(RuntimeError, match="Float but found Double"):  # float64 weights @ float32 values
         _tiled_with_statistics_in(torch.float64, q.float(), k.float(), v.float())
     assert tiled_attention(q.float(), k.float(), v.float(), block_size=8).dtype == torch.float32
+
+
+def test_a_cache_attended_with_is_causal_gets_the_hint_the_statement_names(tmp_path):
+    """Notebook 5's statement: does GroupedQueryAttention written with F.scaled_dot_product_attention(is_causal=True)
+    fail the cache check only, with the hint about the mask that ignores the cached tokens, and pass with attn_mask?"""
+    from helpers import EXERCISES, grade_file, reference
+
+    lines = reference("modern_attention").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.lstrip().startswith("scores = queries @ keys"))
+    last = next(i for i, line in enumerate(lines) if line.lstrip().startswith("context = (weights @ values)"))
+    indent = lines[first][:len(lines[first]) - len(lines[first].lstrip())]
+
+    def graded(call):
+        text = "".join(lines[:first] + [f"{indent}context = {call}.transpose(1, 2).reshape(b, n, h * hd)\n"]
+                       + lines[last + 1:])
+        text = text.replace("import torch\n", "import torch\nimport torch.nn.functional as F\n", 1)
+        for name in EXERCISES:  # a submission sits beside the others' answers
+            (tmp_path / f"{name}.py").write_text(reference(name))
+        (tmp_path / "modern_attention.py").write_text(text)
+        return grade_file(tmp_path / "modern_attention.py", "modern_attention")
+
+    top_left = graded("F.scaled_dot_product_attention(queries, keys, values, is_causal=True)")
+    failed = [check for check in top_left.checks if check.status != "passed"]
+    assert [check.id for check in failed] == ["modern_attention.gqa_cache"], [(c.id, c.message) for c in failed]
+    assert failed[0].misconception == "cache_mask_not_shifted"
+    assert "triu(diagonal=start + 1)" in failed[0].hint
+    bottom_right = graded("F.scaled_dot_product_attention(queries, keys, values, "
+                          "attn_mask=~torch.ones(n, start + n, dtype=torch.bool).triu(diagonal=start + 1))")
+    assert all(check.status == "passed" for check in bottom_right.checks), \
+        [(c.id, c.message) for c in bottom_right.checks if c.status != "passed"]
