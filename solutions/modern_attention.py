@@ -1,7 +1,7 @@
 """Exercise 5: attention as current language models run it.
 
-apply_rope rotates queries and keys by their position, so that scores depend on how far apart two
-tokens are. kv_cache_bytes counts what a key-value cache costs. GroupedQueryAttention lets groups of
+apply_rope rotates queries and keys by their position, so that positions reach a score only through how
+far apart two tokens are. kv_cache_bytes counts what a key-value cache costs. GroupedQueryAttention lets groups of
 query heads share one key/value head, applies RoPE, and keeps a cache for decoding token by token.
 tiled_attention computes exact attention block by block with an online softmax, never holding the
 n × n scores: the algorithm of FlashAttention, written in plain PyTorch.
@@ -63,7 +63,8 @@ class GroupedQueryAttention(nn.Module):
         ### END SOLUTION
 
     def forward(self, x, use_cache=False):
-        """(b, n, d_in) -> (b, n, d_out). With use_cache, the tokens follow those of earlier calls."""
+        """(b, n, d_in) -> (b, n, d_out). With use_cache, the tokens follow those cached since reset_cache() (same
+        batch size); without it, x alone from position 0, the cache neither read nor changed."""
         ### BEGIN SOLUTION
         b, n, _ = x.shape
         h, g, hd = self.num_heads, self.num_kv_heads, self.head_dim

@@ -2,6 +2,7 @@
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ for _name, _value in list(globals().items()):
 print("LEARNED" + _json.dumps(_learned))
 """
 FIGURE_CALLS = ("show_weights(", "plt.subplots(")
-SHARP = 0.25  # of uniform; trained heads here reach about 0.01, random projections about 0.9
+SHARP = 0.25  # of uniform; trained heads here reach 0.01 (0.15 for RoPE-only positions), random projections about 0.9
 
 
 def execute(path, append=None, **environment):
@@ -103,6 +104,38 @@ def test_trained_heads_show_a_pattern_not_a_blur(path):
     assert learned or not draws_weights, "a notebook that draws attention weights trains a head and shows what it learned"
     for name, fraction in learned.items():
         assert fraction < SHARP, f"{name}: mean entropy {fraction:.2f} of uniform, a blur rather than a pattern"
+
+
+# A decimal the prose quotes (1.18, 0.135, 36.0); integers, version numbers, LaTeX and code (a backtick span
+# with a letter in it, such as `base=10000.0`) are not sought. A quote matches a printed number that rounds to it at the quote's own decimals, so prose may
+# quote 0.14 for a printed 0.1353; two decimals are far above the rounding that differs between machines.
+QUOTED = re.compile(r"(?<![\d.\w])-?\d+\.\d+(?![\d.]*\d)")
+PRINTED = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def prose_without_maths(markdown):
+    return re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*[A-Za-z_][^`]*`", " ", markdown, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("path", SOURCE, ids=lambda path: path.name)
+def test_every_decimal_the_prose_quotes_is_one_a_cell_prints(path):
+    """Is every decimal number a notebook's prose quotes printed by one of its cells, to the quote's decimals?"""
+    notebook, error = executed_source(path)
+    assert error is None, error
+    printed = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") + output.get("data", {}).get("text/plain", "")
+            printed += [float(number) for number in PRINTED.findall(text)]
+    missing = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for quoted in QUOTED.findall(prose_without_maths(cell.source)):
+            decimals = len(quoted.split(".")[1])
+            if not any(abs(value - float(quoted)) <= 0.5 * 10 ** -decimals * (1 + 1e-9) for value in printed):
+                missing.append(f"cell {index}: {quoted}")
+    assert not missing, f"quoted in the prose, printed by no cell: {missing}"
 
 
 @pytest.mark.parametrize("path", RELEASE, ids=lambda path: path.name)
