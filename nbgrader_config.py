@@ -5,6 +5,10 @@ import warnings
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
+# nbgrader runs `alembic` by name when it makes a gradebook: the environment nbgrader runs from comes first on PATH,
+# so `.venv/bin/nbgrader ...` works in a shell that never activated .venv.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", os.defpath)])
+
 # The build runs nbgrader on a temporary copy of the course; everywhere else the course is this folder.
 c.CourseDirectory.root = os.environ.get("NBGRADER_COURSE_ROOT", os.path.dirname(os.path.abspath(__file__)))
 c.CourseDirectory.course_id = "attention"

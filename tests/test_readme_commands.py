@@ -1,0 +1,182 @@
+"""Do the README's and the notebooks' commands run as typed, in a new shell, on a fresh clone?
+
+The README's fenced command blocks are read from the file and each line is run verbatim with `bash -c`, in README
+order, in one clone, with the environment of a new shell (helpers.new_shell: no activated .venv). A line whose
+comment says `exit N` must exit with N, every other line with 0. A line that starts a server (`jupyter lab`) is
+started, its page fetched through the URL it prints, and stopped. Lines not run here are in NOT_RUN, each with
+the reason; the nbgrader steps are run in order, by two students, by tests/test_readme.py.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, fresh_clone, new_shell
+
+FENCE = re.compile(r"^(?P<indent> *)```(?P<language>[\w-]*)\n(?P<body>.*?)^(?P=indent)```", re.S | re.M)
+# what a command line starts with; anything else in a fenced block is output or a listing
+PROGRAMS = ("make ", ".venv/bin/", '"$COURSE/.venv/bin/', "JUPYTER_CONFIG_DIR=", "AUTOGRADER_")
+# a program of the environment called without its folder: "command not found" or another Python in a new shell
+BARE = re.compile(r"^(?:[A-Z_]+=\S+ )*(python3?|nbgrader|pytest|jupyter|pip)(?: |$)")
+EXIT = re.compile(r"#.*\bexit (\d+)")
+
+NOT_RUN = {
+    "make test": "the kit's whole suite, this test included (about 12 minutes; CI runs it)",
+}
+ELSEWHERE = {"nbgrader steps": "tests/test_readme.py runs them in order, for two students"}
+FIGURES = "## Figures"  # timing tables: each names the script that made it (tests/test_readme_examples.py)
+
+
+def readme():
+    return (ROOT / "README.md").read_text()
+
+
+def instructions(text):
+    """The README without its Figures section, whose commands are benchmarks, not steps to follow."""
+    start = text.index(FIGURES)
+    end = text.index("\n## ", start + 1)
+    return text[:start] + text[end:]
+
+
+def command_lines(text):
+    """[(line, block name)] of every fenced block that holds commands, in order; the nbgrader steps are named."""
+    found = []
+    for block in FENCE.finditer(text):
+        lines = [line.strip() for line in block["body"].splitlines()]
+        commands = [line for line in lines if line and not line.startswith("#")]
+        if block["language"] not in ("", "sh", "bash") or not commands or not commands[0].startswith(PROGRAMS):
+            continue
+        name = "nbgrader steps" if text[:block.start()].rstrip().endswith("<!-- nbgrader steps -->") else ""
+        found += [(line, name) for line in commands]
+    return found
+
+
+def notebook_commands():
+    """[(notebook, command)] for every command a release notebook's markdown prints (`.venv/bin/...`)."""
+    found = []
+    for path in sorted((ROOT / "release" / "attention").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "markdown":
+                found += [(path.name, span) for span in re.findall(r"`([^`\n]+)`", "".join(cell["source"]))
+                          if span.startswith(PROGRAMS)]
+    return found
+
+
+def is_command(span):
+    """Inline code that is a command to type: a program with its arguments. A program and its verb alone
+    (`nbgrader autograde`, `python -I`) name a step or a flag in prose."""
+    return len(span.split()) >= 3
+
+
+def expected_exit(line):
+    match = EXIT.search(line)
+    return int(match[1]) if match else 0
+
+
+def test_no_command_needs_an_activated_environment():
+    """Does every command the README's instructions and the notebooks print call the environment's programs by
+    their folder (.venv/bin/...), in fenced blocks and in inline code alike?"""
+    text = instructions(readme())
+    bare = [line for block in FENCE.finditer(text) for line in block["body"].splitlines() if BARE.match(line.strip())]
+    bare += [span for span in re.findall(r"(?<!`)`([^`\n]+)`(?!`)", text) if BARE.match(span) and is_command(span)]
+    for path in (ROOT / "release" / "attention").glob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "markdown":
+                bare += [f"{path.name}: {span}" for span in re.findall(r"`([^`\n]+)`", "".join(cell["source"]))
+                         if BARE.match(span) and is_command(span)]
+    assert bare == []
+    assert notebook_commands(), "the notebooks print no command (they did: the self-check from a terminal)"
+
+
+def test_every_command_line_is_run_or_said_why_not():
+    """Is every fenced command line of the README run by a test, and is the list of those that are not short and
+    still in the README?"""
+    lines = command_lines(readme())
+    assert len(lines) >= 10 and any(name == "nbgrader steps" for _, name in lines)
+    assert set(NOT_RUN) <= {line.split("#")[0].strip() for line, _ in lines}, "NOT_RUN names a line the README lost"
+
+
+def _run(line, cwd, env):
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def _serve(line, cwd, env, path):
+    """Start a server line, wait for the URL it prints, fetch path there; returns (HTTP status, page). Stopped after."""
+    process = subprocess.Popen(["bash", "-c", line], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    log = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            output = process.stdout.readline()
+            if not output and process.poll() is not None:
+                break
+            log.append(output)
+            url = re.search(r"(http://127\.0\.0\.1:\d+/)\S*\?token=(\w+)", output)
+            if url:
+                request = urllib.request.Request(url[1] + path.lstrip("/"), headers={"Authorization": f"token {url[2]}"})
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return response.status, response.read().decode(), "".join(log)
+        raise AssertionError(f"{line}: no URL printed\n{''.join(log)[-3000:]}")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the server this test started, and what it started
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+SERVED_PAGE = {"formgrader": "formgrader", "": "lab"}  # a server line's page: its comment names the formgrader, or Lab
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """{line: (exit code, output)} of every README command line run here, in README order, and the clone."""
+    folder = tmp_path_factory.mktemp("readme")
+    clone = fresh_clone(folder)
+    home = folder / "home"
+    home.mkdir()
+    env = new_shell(home)
+    results = {}
+    for line, name in command_lines(readme()):
+        if name in ELSEWHERE or line.split("#")[0].strip() in NOT_RUN:
+            continue
+        if " lab" in line.split("#")[0] and "/jupyter" in line:
+            page = SERVED_PAGE["formgrader" if "formgrader" in line else ""]
+            status, body, log = _serve(line, clone, env, page)
+            results[line] = (0 if status == 200 else status, body + log)
+            continue
+        completed = _run(line, clone, env)
+        results[line] = (completed.returncode, completed.stdout + completed.stderr)
+    printed = {}
+    for notebook, line in notebook_commands():
+        completed = _run(line, clone, env)
+        printed[f"{notebook}: {line}"] = (completed.returncode, completed.stdout + completed.stderr)
+    return clone, results, printed
+
+
+@pytest.mark.slow
+def test_the_readme_commands_run_as_written_on_a_fresh_clone(ran):
+    """Run verbatim in a new shell on a fresh clone, in README order, does every command exit as the README says
+    (0, or the `exit N` its comment gives), without Python's "No module named" or the shell's "command not found"?"""
+    clone, results, _ = ran
+    assert any(line.startswith("make run") for line in results)
+    wrong = {line: output[-2000:] for line, (code, output) in results.items()
+             if code != expected_exit(line) or "No module named" in output or "command not found" in output}
+    assert wrong == {}
+
+
+@pytest.mark.slow
+def test_the_notebooks_command_checks_the_notebook(ran):
+    """Does the command each release notebook prints check that notebook, failing its stubs (exit 1)?"""
+    clone, _, printed = ran
+    assert len(printed) == len(list((ROOT / "release" / "attention").glob("*.ipynb")))
+    for line, (code, output) in printed.items():
+        assert code == 1 and "not implemented yet" in output, f"{line}\n{output[-2000:]}"
