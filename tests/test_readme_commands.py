@@ -180,3 +180,84 @@ def test_the_notebooks_command_checks_the_notebook(ran):
     assert len(printed) == len(list((ROOT / "release" / "attention").glob("*.ipynb")))
     for line, (code, output) in printed.items():
         assert code == 1 and "not implemented yet" in output, f"{line}\n{output[-2000:]}"
+
+
+# ---- the README's printed examples, against what its commands print --------------------------------------------
+
+def block_after(text, marker):
+    """The first fenced block after marker."""
+    return FENCE.search(text, text.index(marker))["body"]
+
+
+def _output_of(results, start):
+    return next(output for line, (_, output) in results.items() if line.startswith(start))
+
+
+@pytest.mark.slow
+def test_the_make_run_table_is_what_make_run_prints(ran):
+    """Is the table the README shows under `make run` the one `make run` prints on a fresh clone, line for line?
+    (Grading the sample class is deterministic: a grade depends on the submission, the course and its seed.)"""
+    _, results, _ = ran
+    shown = [line.rstrip() for line in block_after(readme(), "`make run` prints one line per submission").splitlines()]
+    printed = [line.rstrip() for line in _output_of(results, "make run").splitlines()]
+    start = printed.index(shown[0])
+    assert printed[start:start + len(shown)] == shown
+    assert not printed[start + len(shown)].startswith(tuple(name + " " for name in ("ada", "ben", "cy"))), "rows left out"
+
+
+@pytest.mark.slow
+def test_the_sample_class_totals_are_what_grade_gives(ran):
+    """Are the sample class's totals the README quotes ("on the sample class: 50, 25 and 12 of 50") each student's
+    total in what `make run` prints, in the table's order, out of the course's maximum?"""
+    from autograder import engine
+
+    _, results, _ = ran
+    quoted = re.search(r"on the sample class: ([\d, and]+) of (\d+)\)", readme())
+    totals = {}
+    for line in _output_of(results, "make run").splitlines():
+        row = re.fullmatch(r"(\w+) +\w+ +(\d+)/(\d+)", line.strip())
+        if row:
+            totals[row[1]] = totals.get(row[1], 0) + int(row[2])
+    assert [int(number) for number in re.findall(r"\d+", quoted[1])] == list(totals.values())
+    assert int(quoted[2]) == sum(engine.maxima().values())
+
+
+@pytest.mark.slow
+def test_the_json_example_is_what_grade_prints(ran):
+    """Is the README's JSON example, result by result and check by check, what its command prints (every field
+    equal, the numbers in messages too: they are rounded to three digits, far above the last bits that differ
+    between machines)?"""
+    _, results, _ = ran
+    example = json.loads(block_after(readme(), "`--json FILE` (or `-` for stdout) writes"))
+    output = _output_of(results, ".venv/bin/python -m autograder grade samples/submitted/ --summary --json -")
+    printed = json.JSONDecoder().raw_decode(output)[0]  # stdout; the summary, on stderr, follows it
+    found = {(result["submission"], result["exercise"]): result for result in printed["results"]}
+    assert example["results"]
+    for result in example["results"]:
+        actual = found[result["submission"], result["exercise"]]
+        assert {key: value for key, value in actual.items() if key != "checks"} == \
+            {key: value for key, value in result.items() if key != "checks"}
+        checks = {check["id"]: check for check in actual["checks"]}
+        for check in result["checks"]:
+            assert checks[check["id"]] == check
+
+
+def test_every_timing_table_names_the_script_that_made_it():
+    """Is every table of timings in the README's Figures preceded by the command of a script in benchmarks/ that
+    prints it (timings cannot be compared exactly, so the table must say where it comes from)?"""
+    text = readme()
+    figures = text[text.index(FIGURES):text.index("\n## ", text.index(FIGURES) + 1)]
+    paragraphs = re.split(r"\n(?=\|)|(?<=\|)\n(?!\|)", figures)
+    tables, before = [], ""
+    for chunk in paragraphs:
+        if chunk.startswith("|") and re.search(r"\d (?:ms|s) \|", chunk):
+            tables.append((before, chunk.splitlines()[0]))
+        elif not chunk.startswith("|"):
+            before = chunk
+    assert len(tables) >= 4
+    unnamed = []
+    for before, header in tables:
+        scripts = re.findall(r"`[^`]*benchmarks/(\w+\.py)[^`]*`", before)
+        if not scripts or not all((ROOT / "benchmarks" / script).is_file() for script in scripts):
+            unnamed.append(header)
+    assert unnamed == []
