@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -119,10 +120,16 @@ def _serve(line, cwd, env, path):
                 break
             log.append(output)
             url = re.search(r"(http://127\.0\.0\.1:\d+/)\S*\?token=(\w+)", output)
-            if url:
+            if url:  # printed as the server starts listening: the first connections may still be refused
                 request = urllib.request.Request(url[1] + path.lstrip("/"), headers={"Authorization": f"token {url[2]}"})
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    return response.status, response.read().decode(), "".join(log)
+                for _ in range(60):
+                    try:
+                        with urllib.request.urlopen(request, timeout=60) as response:
+                            return response.status, response.read().decode(), "".join(log)
+                    except urllib.error.URLError as refused:
+                        if not isinstance(refused.reason, ConnectionRefusedError):
+                            raise
+                        time.sleep(1)
         raise AssertionError(f"{line}: no URL printed\n{''.join(log)[-3000:]}")
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the server this test started, and what it started
@@ -133,7 +140,8 @@ def _serve(line, cwd, env, path):
             process.wait()
 
 
-SERVED_PAGE = {"formgrader": "formgrader", "": "lab"}  # a server line's page: its comment names the formgrader, or Lab
+# a server line's page: the formgrader's list of assignments where its comment names the formgrader, else Lab
+SERVED_PAGE = {"formgrader": "formgrader/api/assignments", "": "lab"}
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +269,42 @@ def test_every_timing_table_names_the_script_that_made_it():
         if not scripts or not all((ROOT / "benchmarks" / script).is_file() for script in scripts):
             unnamed.append(header)
     assert unnamed == []
+
+
+def _totals(results):
+    """{student: total} from the table make run printed."""
+    totals = {}
+    for line in _output_of(results, "make run").splitlines():
+        row = re.fullmatch(r"(\w+) +\w+ +(\d+)/(\d+)", line.strip())
+        if row:
+            totals[row[1]] = totals.get(row[1], 0) + int(row[2])
+    return totals
+
+
+@pytest.mark.slow
+def test_the_formgrader_command_serves_the_courses_assignments(ran):
+    """Does the README's formgrader command, run in the clone, serve the formgrader with this course's config (its
+    list of assignments holds the course's assignment), without nbgrader's complaint about the course folder?"""
+    _, results, _ = ran
+    line = next(line for line in results if "formgrader" in line and "jupyter lab" in line)
+    code, output = results[line]
+    assert code == 0 and '"name": "attention"' in output.replace('"name":"attention"', '"name": "attention"'), output[-3000:]
+    assert "not a subdirectory" not in output and "Exception while loading config" not in output
+
+
+@pytest.mark.slow
+def test_the_gradescope_package_run_locally_grades_the_student(ran):
+    """Run as Gradescope runs it (AUTOGRADER_ROOT, AUTOGRADER_PYTHON), does the package write results.json with the
+    student's total from the make run table, the figure the README quotes, and name files by their upload paths?"""
+    clone, results, _ = ran
+    document = json.loads((clone / "out" / "autograder" / "results" / "results.json").read_text())
+    uploaded = {path.name: path.read_bytes() for path in (clone / "out" / "autograder" / "submission").iterdir()}
+    student = next(name for name in _totals(results) if uploaded == {
+        path.name: path.read_bytes() for path in (clone / "samples" / "submitted" / name / "attention").iterdir()})
+    upload = sorted(uploaded)
+    quoted = re.search(r"whose `score` is\s+\w+'s\s+total\s+in\s+the\s+`make run`\s+table\s+above\s+\((\d+) of (\d+)\)",
+                       readme())
+    assert document["score"] == _totals(results)[student] == int(quoted[1])
+    printed = _output_of(results, 'AUTOGRADER_ROOT=')
+    assert printed.splitlines()[0].split()[0] == "file" and all(f"\n{name} " in printed for name in upload)
+    assert str(clone) not in printed
