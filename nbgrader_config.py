@@ -1,9 +1,14 @@
 """nbgrader settings for this course: the repository itself is the course directory."""
+import importlib.util
 import os
 import sys
 import warnings
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+# nbgrader runs `alembic` by name when it makes a gradebook: the environment nbgrader runs from comes first on PATH,
+# so `.venv/bin/nbgrader ...` works in a shell that never activated .venv.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", os.defpath)])
 
 # The build runs nbgrader on a temporary copy of the course; everywhere else the course is this folder.
 c.CourseDirectory.root = os.environ.get("NBGRADER_COURSE_ROOT", os.path.dirname(os.path.abspath(__file__)))
@@ -68,6 +73,15 @@ c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
     "autograder.instructor.nbgrader_plugin.KernelLanguageInfo",
+]
+
+# Formulas in the formgrader and in feedback pages render offline: the kit's templates/base/mathjax.html.j2 takes the
+# place of nbconvert's, loading MathJax from the jupyter-server-mathjax package through the Jupyter server rather
+# than from a CDN. nbgrader's own templates (formgrade, feedback) stay where they are, after the kit's.
+_nbgrader = importlib.util.find_spec("nbgrader")  # found, not imported: reading this file stays cheap
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograder", "instructor", "templates"),
+    *([os.path.join(os.path.dirname(_nbgrader.origin), "server_extensions", "formgrader", "templates")] if _nbgrader else []),
 ]
 
 # `collect` copies only regular files and folders, never through a link (nbgrader's copytree follows them); what it

@@ -230,7 +230,8 @@ def error_text(error):
         return error["message"]
     if error["kind"] == ErrorKind.STUB:
         return f"not implemented yet: {error['stage']} raised NotImplementedError"
-    text = f"{error['type']} while {error['stage']}"
+    # the call names every argument the check passed (rope_base=None), so the student can make the same call
+    text = f"{error['type']} while {error.get('call') or error['stage']}"
     if error["message"]:
         text += f": {error['message']}"
     if error["where"]:
@@ -239,8 +240,10 @@ def error_text(error):
 
 
 def signature_hint(exercise, error):
-    """("signature", hint) for a TypeError on the way in: the signature the exercise fixes, read from its stub."""
-    if error["type"] != "TypeError" or not error["stage"].startswith(("building ", "calling ")):
+    """("signature", hint) when the check's arguments did not fit the signature called (the sandbox bound them with
+    inspect.signature: error["unbound"] says why): the signature the exercise fixes, read from its stub. An error
+    raised inside a signature that fits, a TypeError included, is not the signature's doing and gets no hint."""
+    if not error.get("unbound") or not error["stage"].startswith(("building ", "calling ")):
         return None
     words = error["stage"].split()
     if len(words) < 2:
@@ -257,7 +260,7 @@ def signature_hint(exercise, error):
     if not callable(target):
         return None
     shown = f"{name}{inspect.signature(target)}".replace("(self, ", "(").replace("(self)", "()")
-    return "signature", f"keep the signature the exercise gives: {shown}"
+    return "signature", f"keep the signature the exercise gives: {shown} (the check's call does not fit yours: {error['unbound']})"
 
 
 def stub_hint():

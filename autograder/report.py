@@ -1,9 +1,11 @@
 """Show a report: a text table for terminals, plain HTML for notebooks (no scripts, no element ids)."""
 import html
+import os
 import re
 import shutil
 import textwrap
 import unicodedata
+from pathlib import Path
 
 from .pictures import excerpt, img_tag
 
@@ -86,13 +88,21 @@ def html_table(report, heading=None):
 
 
 def summary(reports):
-    """One line per submission: student (or file), exercise, score."""
-    rows = [(printable(report.student or report.submission or "", keep=""), report.exercise, f"{_points(report.score)}/{_points(report.max_score)}")
-            for report in reports]
-    widths = [max(len(row[column]) for row in rows + [("student", "exercise", "score")]) for column in range(3)]
-    lines = ["  ".join(title.ljust(width) for title, width in zip(("student", "exercise", "score"), widths))]
+    """One line per submission: student, exercise, score. Where no student is known (files graded on their own, a
+    Gradescope upload, which is one student's), the first column is the file, by its path below the folder that
+    holds them all."""
+    named = all(report.student for report in reports)
+    files = [Path(report.submission or "") for report in reports]
+    top = Path(os.path.commonpath([file.parent for file in files])) if not named and all(files) else None
+    first = [report.student if named else (file.relative_to(top).as_posix() if top else file.as_posix())
+             for report, file in zip(reports, files)]
+    titles = ("student" if named else "file", "exercise", "score")
+    rows = [(printable(who, keep=""), report.exercise, f"{_points(report.score)}/{_points(report.max_score)}")
+            for who, report in zip(first, reports)]
+    widths = [max(len(row[column]) for row in rows + [titles]) for column in range(3)]
+    lines = ["  ".join(title.ljust(width) for title, width in zip(titles, widths))]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
-    return printable("\n".join(lines))
+    return printable("\n".join(line.rstrip() for line in lines))
 
 
 class Table:

@@ -309,3 +309,37 @@ def named_mistake(exercise, public=False):
         if any(check.misconception == mistake.id and check.id in shown for check in report.checks):
             return mistake, report
     raise LookupError(f"no known mistake of {exercise} is named by its hint")
+
+
+# What a new shell holds: no activated environment, no variables of the test run's own.
+NEW_SHELL_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def new_shell(home, **variables):
+    """The environment of a new login shell for a user whose home is home (env -i with a minimal PATH)."""
+    return {"PATH": NEW_SHELL_PATH, "HOME": str(home), "LANG": "C.UTF-8", **{key: str(value) for key, value in variables.items()}}
+
+
+def fresh_clone(folder):
+    """A git clone of this repository, holding the working tree as it stands (uncommitted edits and new files that
+    git does not ignore), with this checkout's .venv linked in file by file, as `make setup` would have made it."""
+    clone = Path(folder) / "kit"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True, capture_output=True)
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source, target = ROOT / name, clone / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            target.chmod(source.stat().st_mode)
+        elif not source.exists() and target.exists():  # deleted here, not yet committed
+            target.unlink()
+    environment = Path(sys.prefix)
+    if subprocess.run(["cp", "-al", str(environment), str(clone / ".venv")], capture_output=True).returncode != 0:
+        import shutil
+        shutil.copytree(environment, clone / ".venv", symlinks=True)  # another file system: copied instead
+    installed = clone / ".venv" / ".installed"  # a file of the clone's own, newer than its requirements, as make left it
+    installed.unlink(missing_ok=True)
+    installed.touch()
+    return clone

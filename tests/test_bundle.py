@@ -121,3 +121,19 @@ def test_instructor_verbs_say_they_are_not_there(bundle):
     completed = subprocess.run([sys.executable, "-c", STUDENT_PYTHON, "grade", "exercises"], cwd=bundle,
                                capture_output=True, text=True, env={"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 2 and "not part of the student kit" in completed.stderr
+
+
+def test_it_opens_jupyterlab_for_students_as_the_readme_does(bundle):
+    """Does the kit hold the JupyterLab config that keeps nbgrader's Validate and drops its instructor tools, with
+    nbgrader pinned as the course pins it, and does its README start JupyterLab with the README's own student
+    command?"""
+    from autograder.instructor.bundle import STUDENT_LAB
+
+    for name in ("jupyter_server_config.json", "labconfig/page_config.json"):
+        assert (bundle / "autograder" / "jupyter" / name).read_bytes() == (ROOT / "autograder" / "jupyter" / name).read_bytes()
+    disabled = json.loads((bundle / "autograder/jupyter/labconfig/page_config.json").read_text())["disabledExtensions"]
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled and "@jupyter/nbgrader:formgrader" in disabled
+    pinned = {line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("nbgrader==")}
+    assert pinned and pinned <= set((bundle / "requirements.txt").read_text().splitlines())
+    readme = (ROOT / "README.md").read_text()
+    assert f"\n   {STUDENT_LAB}" in (bundle / "README.md").read_text() and f"\n   {STUDENT_LAB}   #" in readme

@@ -111,7 +111,56 @@ def test_a_wrong_signature_gets_the_expected_one(tmp_path):
     assert failed and all(c.part == CLASS and "unexpected keyword argument 'qkv_bias'" in c.message for c in failed)
     stub = getattr(importlib.import_module(f"exercises.{CLASSY.id}"), CLASS)
     fixed = f"{CLASS}{inspect.signature(stub)}".replace("(self, ", "(")
-    assert {c.hint for c in failed} == {f"keep the signature the exercise gives: {fixed}"}
+    assert {c.hint for c in failed} == {f"keep the signature the exercise gives: {fixed} (the check's call does not "
+                                        "fit yours: got an unexpected keyword argument 'qkv_bias')"}
+    assert {c.misconception for c in failed} == {"signature"}
+    assert all(f"while building {CLASS}(" in c.message and "qkv_bias=" in c.message for c in failed)
+
+
+def _raising_inside(text, line):
+    """text with line run first in the class's forward: an error raised inside a signature that fits the call."""
+    header = next(row for row in text.splitlines() if row.strip().startswith("def forward(self"))
+    indent = header[:len(header) - len(header.lstrip())] + "    "
+    return text.replace(header, f"{header}\n{indent}{line}", 1)
+
+
+def test_a_type_error_inside_a_fitting_signature_gets_no_signature_hint(tmp_path):
+    """A TypeError raised by the student's own line inside a forward whose signature fits the check's call: does it
+    get no signature hint (and count as no "signature" mistake in the class report), while its message names the
+    arguments the check passed and the line that raised, file, line number and code?"""
+    from autograder.instructor.classreport import mistakes_seen
+
+    path = tmp_path / f"{CLASSY.id}.py"
+    raising = "scale = None ** x.shape[-1]"
+    path.write_text(_raising_inside(source(f"{CLASSY.id}_alt"), raising))
+    report, _ = _grade_in_process(path, CLASSY.id)
+    raised = [c for c in report.checks if "TypeError" in c.message]
+    assert raised and all(c.part == CLASS for c in raised)
+    for check in raised:
+        assert not check.hint.startswith("keep the signature") and check.misconception != "signature", check.hint
+        assert f"TypeError while calling {CLASS}(d_in=" in check.message and ").forward(<" in check.message, check.message
+        line = next(number for number, row in enumerate(path.read_text().splitlines(), 1) if raising in row)
+        assert f"{path.name}, line {line}: {raising}" in check.message, check.message
+    assert not [key for key in mistakes_seen([report]) if key[1] == "signature"]
+
+
+def test_the_signature_hint_appears_exactly_when_the_call_does_not_fit(tmp_path):
+    """The same TypeError message raised by a signature that fits and by one that does not (an extra required
+    argument): is the signature hint given to the second only?"""
+    text = source(f"{CLASSY.id}_alt")
+    header = next(line for line in text.splitlines() if line.strip().startswith("def __init__(self, "))
+    variants = {"fits": _raising_inside(text, "raise TypeError(\"__init__() missing 1 required positional argument\")"),
+                "does not fit": text.replace(header, header.replace("(self, ", "(self, extra, ", 1), 1)}
+    hinted = {}
+    for name, variant in variants.items():
+        path = tmp_path / name / f"{CLASSY.id}.py"
+        path.parent.mkdir()
+        path.write_text(variant)
+        report, _ = _grade_in_process(path, CLASSY.id)
+        failed = [c for c in report.checks if c.part == CLASS and c.status != "passed"]
+        assert failed and all("TypeError" in c.message for c in failed), name
+        hinted[name] = {c.hint.startswith("keep the signature the exercise gives") for c in failed}
+    assert hinted == {"fits": {False}, "does not fit": {True}}
 
 
 def test_a_syntax_error_costs_only_its_cell(tmp_path):

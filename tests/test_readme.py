@@ -1,16 +1,13 @@
-"""Do the README's nbgrader steps, run verbatim on a fresh copy of the course, grade two students?"""
+"""Do the README's nbgrader steps, run verbatim in new shells on a fresh clone of the course, grade two students?"""
 import csv
-import os
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from autograder import registry
-from helpers import ROOT
+from helpers import ROOT, fresh_clone, new_shell
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +26,9 @@ def steps():
 
 
 def run(command, cwd, **environment):
-    env = {key: value for key, value in os.environ.items() if key != "NBGRADER_COURSE_ROOT"}
-    env.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]), **environment)
-    completed = subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    """command as typed in a new shell (no activated environment) in cwd, whose user's home is cwd."""
+    completed = subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=600,
+                               env=new_shell(cwd, **environment))
     log = completed.stdout + completed.stderr
     assert completed.returncode == 0 and "Exception while loading config" not in log, f"{command}\n{log[-3000:]}"
     return log
@@ -40,9 +37,7 @@ def run(command, cwd, **environment):
 def test_the_readme_sequence_grades_two_students(tmp_path):
     """Built, released, fetched and submitted by two students (one with every answer, one with none), collected,
     autograded, exported and given feedback, command by command as the README writes it: are the grades right?"""
-    course = tmp_path / "course"
-    shutil.copytree(ROOT, course, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "__pycache__", "gradebook.db", "exchange", "submitted", "autograded", "feedback", "out"))
+    course = fresh_clone(tmp_path)
     answers = {"ada": ROOT / "samples" / "submitted" / "ada" / "attention", "bob": None}  # bob submits the stubs
     order = steps()
     assert [who for who, _ in order].count("student") >= 2 and any("autograde" in line for _, line in order)

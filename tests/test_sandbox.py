@@ -719,7 +719,8 @@ FORGES_ITS_ERRORS = """
 import sys
 worker = sys.modules["autograder.sandboxed.worker"]
 worker.observe = lambda namespace, probe: {"error": {"kind": "raised", "type": "TypeError", "message": "",
-                                                     "stage": "calling ", "where": "", "code": ""}}
+                                                     "stage": "calling ", "where": "", "code": "",
+                                                     "call": "calling ", "unbound": "forged"}}
 """
 ODD_TEXT = HONEST.replace("import torch", 'import torch\nraise ValueError("\\udcff <b>odd</b>")', 1)
 

@@ -15,7 +15,9 @@ from .build import notebook_table
 from .settings import load
 
 NAME = "attention-student"
-REQUIREMENTS = ["torch==2.13.0", "numpy", "matplotlib", "pytest", "ipykernel", "jupyterlab", "notebook"]
+# nbgrader for its Validate button, pinned as the course's; autograder/jupyter/ switches off its instructor tools
+REQUIREMENTS = ["torch==2.13.0", "numpy", "matplotlib", "pytest", "ipykernel", "jupyterlab", "notebook", "nbgrader==0.9.6"]
+STUDENT_LAB = "JUPYTER_CONFIG_DIR=autograder/jupyter .venv/bin/jupyter lab --allow-root release/attention"
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=64"]
@@ -50,7 +52,11 @@ python3 -m venv .venv
 
 ## Work
 
-1. `.venv/bin/jupyter lab release/attention` and open the first notebook.
+1. Open JupyterLab, set up for this kit (nbgrader's Validate button, without the instructor's tools;
+   `--allow-root` only matters when you run it as root), and the first notebook in it:
+   ```
+   {student_lab}
+   ```
 2. Replace each `raise NotImplementedError()` in the cells marked `# YOUR CODE HERE`.
 3. Run the locked cell below each answer: a table of checks with points and hints. Every check fails
    until you fill in the stub, so red at the start is expected.
@@ -90,7 +96,8 @@ def files(settings=None):
     totals = {f"{exercise.id}.{part}": part_points(exercise.id, part, course)  # counted here, hidden checks at hand
               for exercise in registry.exercises() for part in exercise.parts}
     found["autograder/course.json"] = replace(course, totals=totals).to_json().encode()
-    found["README.md"] = README.format(table=notebook_table("release/attention/"), first=registry.exercises()[0]).encode()
+    found["README.md"] = README.format(table=notebook_table("release/attention/"), first=registry.exercises()[0],
+                                       student_lab=STUDENT_LAB).encode()
     found["requirements.txt"] = ("\n".join(REQUIREMENTS) + "\n").encode()
     found["pyproject.toml"] = PYPROJECT.encode()
     return found

@@ -46,9 +46,11 @@ def expected_fixtures(exercise):
 
 
 def _unquoted(observations):
-    """Variant observations without the reference line an error names (students receive the fixtures)."""
-    return [{**observation, "error": {**observation["error"], "where": ""}} if "error" in observation else observation
-            for observation in observations]
+    """Variant observations without the reference line an error names (students receive the fixtures), nor the
+    call and its fit to the signature, which only the submission's own error message uses."""
+    return [{**observation, "error": {**{key: value for key, value in observation["error"].items()
+                                         if key not in ("call", "unbound")}, "where": ""}}
+            if "error" in observation else observation for observation in observations]
 
 
 # How far a fixture written on another machine may differ from one written here. The inputs come from

@@ -22,7 +22,8 @@ class ErrorKind(StrEnum):
 
 def failure(kind, message):
     """An error report that is not an exception in student code (kind: TIMEOUT, CRASH or REFUSED)."""
-    return {"kind": kind, "type": "", "message": message, "stage": "running the submission", "where": "", "code": ""}
+    return {"kind": kind, "type": "", "message": message, "stage": "running the submission", "where": "", "code": "",
+            "call": "", "unbound": ""}
 
 
 class Lines:

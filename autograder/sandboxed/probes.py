@@ -27,6 +27,7 @@ Probe keys:
 """
 import difflib
 import hashlib
+import inspect
 import traceback
 from contextlib import contextmanager, nullcontext
 
@@ -70,7 +71,7 @@ def observer(namespace, kernel=False):
 
 def observe(namespace, probe, kernel=False):
     """Run one probe against a submission's namespace; never raises."""
-    stage = f"looking up {probe['target']}"
+    stage, call = f"looking up {probe['target']}", None  # call: (what is called, args, kwargs, its name as shown)
     try:
         target = namespace.get(probe["target"])
         if target is None:
@@ -78,31 +79,43 @@ def observe(namespace, probe, kernel=False):
         if "init" not in probe:
             stage = f"calling {probe['target']}"
             args, kwargs = probe.get("args", []), probe.get("kwargs", {})
+            call = (target, args, kwargs, probe["target"])
             if not probe.get("peak_memory"):
                 result = target(*args, **kwargs)
                 return {"outputs": [_number(result)] if probe.get("number") else _outputs(result)}
             with PeakMemory(args, kwargs) as memory:  # only when asked: it sees every operation
                 result = target(*args, **kwargs)
             return {"outputs": _outputs(result) + [torch.tensor(count) for count in memory.verified()]}
-        stage = f"building {_call_text(probe['target'], probe['init'])}"
+        built = _call_text(probe['target'], probe['init'])
+        stage, call = f"building {built}", (target, [], probe["init"], probe["target"])
         module = _build(namespace, target, probe)
         if probe.get("inspect"):
             return {"info": describe(module)}
         stage = f"calling {probe['target']}.forward"
         module.train(bool(probe.get("train")))
+        forward = f"{built}.forward"
+
+        def run(*args, **kwargs):  # the module called as the check calls it, remembered for the error report
+            nonlocal call
+            call = (module.forward, args, kwargs, forward)
+            return module(*args, **kwargs)
+
         with torch.no_grad():
             if "steps" in probe:  # one module called again and again: what it keeps between calls matters
-                return {"outputs": [_outputs(module(*step.get("args", []), **step.get("kwargs", {})))[0]
+                return {"outputs": [_outputs(run(*step.get("args", []), **step.get("kwargs", {})))[0]
                                     for step in probe["steps"]]}
-            outputs = _outputs(module(*probe.get("args", []), **probe.get("kwargs", {})))
+            outputs = _outputs(run(*probe.get("args", []), **probe.get("kwargs", {})))
             for _ in range(probe.get("repeat", 1) - 1):  # the next layer reads what this one wrote
-                outputs = _outputs(module(outputs[0], **probe.get("kwargs", {})))
+                outputs = _outputs(run(outputs[0], **probe.get("kwargs", {})))
             result = {"outputs": outputs}
             if probe.get("per_head"):
-                result["heads"] = [_outputs(head(*probe["args"]))[0] for head in module.heads]
+                result["heads"] = []
+                for index, head in enumerate(module.heads):
+                    call = (head.forward, probe["args"], {}, f"{built}.heads[{index}].forward")
+                    result["heads"].append(_outputs(head(*probe["args"]))[0])
         return result
     except Exception as error:  # student code may raise anything; report it, don't propagate
-        return {"error": _error_report(error, stage)}
+        return {"error": _error_report(error, stage, call)}
 
 
 def warm():
@@ -266,12 +279,39 @@ def _number(result):
     return torch.tensor(float(result), dtype=torch.float64)
 
 
-def _call_text(name, kwargs):
-    return f"{name}(" + ", ".join(f"{key}={value!r}" for key, value in kwargs.items()) + ")"
+def _call_text(name, kwargs, args=()):
+    shown = [_shown(value) for value in args] + [f"{key}={_shown(value)}" for key, value in kwargs.items()]
+    return f"{name}(" + ", ".join(shown) + ")"
 
 
-def _error_report(error, stage):
-    """Where the student's code raised: the last frame outside the kit and torch."""
+def _shown(value):
+    """An argument as an error message names it: a tensor by its dtype and shape, anything else by its repr."""
+    if isinstance(value, torch.Tensor):
+        return f"<{str(value.dtype).removeprefix('torch.')} tensor {tuple(value.shape)}>"
+    if isinstance(value, (list, tuple)) and any(isinstance(item, torch.Tensor) for item in value):
+        return "[" + ", ".join(map(_shown, value)) + "]"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _call(call):
+    """(the call as the check made it, naming every argument; why it does not fit the callee's signature, or "")."""
+    if call is None:
+        return "", ""
+    function, args, kwargs, name = call
+    shown = _call_text(name, kwargs, args)
+    try:
+        inspect.signature(function).bind(*args, **kwargs)
+    except TypeError as mismatch:  # the arguments do not fit: the signature is the cause
+        return shown, str(mismatch) or "the arguments do not fit the signature"
+    except Exception:  # noqa: BLE001  (no signature to read, or one the student's code made raise): nothing known
+        return shown, ""
+    return shown, ""
+
+
+def _error_report(error, stage, call=None):
+    """Where the student's code raised (the last frame outside the kit and torch), the call that led there with
+    every argument the check passed, and whether those arguments fit the signature that was called."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _is_student_frame(frame.filename)]
     where = code = ""
     if frames:
@@ -281,6 +321,7 @@ def _error_report(error, stage):
         where = f"{frame.filename}, line {frame.lineno}" + (f": {frame.line.strip()}" if frame.line else "")
     kind = ErrorKind.PROBE if type(error) is ProbeError else \
         ErrorKind.STUB if isinstance(error, NotImplementedError) else ErrorKind.RAISED
+    shown, unbound = _call(call) if kind == ErrorKind.RAISED else ("", "")
     return {
         "kind": kind,
         "type": type(error).__name__,
@@ -288,6 +329,8 @@ def _error_report(error, stage):
         "stage": stage,
         "where": where,
         "code": code,
+        "call": f"{stage.split()[0]} {shown}" if shown else "",  # "building Name(…)" or "calling Name(…).forward(…)"
+        "unbound": unbound,
     }
 
 

@@ -23,7 +23,10 @@ MAX_TOTAL = 1 << 22  # values in one message
 MAX_DEPTH = 12  # nesting of lists and dicts
 MAX_TEXT = 4000  # characters kept of any string
 MAX_ITEMS = 4096  # entries of one list or dict
-ERROR_FIELDS = {"kind": str, "type": str, "message": str, "stage": str, "where": str, "code": str}
+# call: the call that raised, naming the arguments the check passed; unbound: why those arguments do not fit the
+# signature called ("" when they do, so an error raised inside a correct signature is never blamed on it)
+ERROR_FIELDS = {"kind": str, "type": str, "message": str, "stage": str, "where": str, "code": str, "call": str,
+                "unbound": str}
 
 
 def text(value):

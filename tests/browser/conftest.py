@@ -46,7 +46,8 @@ def course(tmp_path_factory, chromium):
 @pytest.fixture(scope="session")
 def grading(course):
     """nbgrader in the course copy, started now and left running: the gradebook learns the assignment, two
-    students are added and their submissions (ada's answers, bob's untouched stubs) autograded."""
+    students are added and their submissions (ada's answers, bob's untouched stubs) autograded, then given
+    feedback."""
     for student, filled in CLASS.items():
         folder = course / "submitted" / student / "attention"
         shutil.copytree(filled or ROOT / "release" / "attention", folder)
@@ -57,7 +58,8 @@ def grading(course):
     log = open(course / "grading.log", "w")
     process = subprocess.Popen(
         ["bash", "-c", f"set -e; {nbgrader} generate_assignment attention --force; "
-                       f"{nbgrader} db student import students.csv; {nbgrader} autograde attention"],
+                       f"{nbgrader} db student import students.csv; {nbgrader} autograde attention; "
+                       f"{nbgrader} generate_feedback attention"],
         cwd=course, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     yield process, course / "grading.log"
     if process.poll() is None:

@@ -1,5 +1,7 @@
 """The instructor in the browser: after nbgrader autograde with the kit's plugin, does the formgrader show the
 kit's scores and check tables?"""
+import re
+
 import nbformat
 import pytest
 
@@ -70,3 +72,54 @@ def test_the_formgrader_shows_the_kits_check_tables(page, lab, graded, screensho
     for value in points:
         assert f"recorded for this cell: {value:g} of {value:g} points" in text
     assert "✗" not in text
+
+
+def offline(page):
+    """From now on the page reaches nothing but the loopback server (a classroom without the internet)."""
+    page.route(re.compile(r"^(?!http://127\.0\.0\.1:)"), lambda route: route.abort())
+
+
+def formulas_rendered(page, raw):
+    """Waits for MathJax's output in the page; returns (formulas typeset, whether the raw LaTeX is still shown)."""
+    try:
+        page.wait_for_selector(".MathJax_CHTML, .MathJax, .MathJax_SVG", state="attached", timeout=60_000)
+    except Exception:  # noqa: BLE001  (none came: counted as none below)
+        pass
+    return page.locator(".MathJax_CHTML, .MathJax, .MathJax_SVG").count(), raw in page.locator("body").inner_text()
+
+
+# a formula of the first notebook's prose, as written in its markdown (typeset, it no longer reads so)
+RAW_FORMULA = r"q \cdot k"
+
+
+def test_the_formgrader_renders_formulas_offline(page, lab, graded, screenshot):
+    """With nothing but the Jupyter server reachable, does a graded notebook's page in the formgrader typeset the
+    prose's formulas (MathJax from the server, no CDN), leaving no raw LaTeX?"""
+    assert RAW_FORMULA in (ROOT / "release" / "attention" / FIRST.notebook).read_text().replace("\\\\", "\\")
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    view = context.new_page()
+    offline(view)
+    view.goto(lab.url("login"))
+    view.goto(lab.url(f"formgrader/gradebook/attention/{FIRST.notebook.removesuffix('.ipynb')}"))
+    link = view.locator("a.name-shown", has_text="ada")
+    link.wait_for(state="attached")
+    view.goto(lab.url(link.get_attribute("href").lstrip("/")))
+    typeset, raw = formulas_rendered(view, RAW_FORMULA)
+    screenshot("formgrader-formulas", view)
+    context.close()
+    assert typeset > 0 and not raw
+
+
+def test_the_feedback_page_renders_formulas_offline(page, lab, graded, course, screenshot):
+    """With nothing but the Jupyter server reachable, does the feedback page nbgrader wrote for a student, opened
+    through Jupyter, typeset its formulas?"""
+    feedback = course / "feedback" / "ada" / "attention" / FIRST.notebook.replace(".ipynb", ".html")
+    assert feedback.is_file() and "cdn" not in feedback.read_text().lower()
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    view = context.new_page()
+    offline(view)
+    view.goto(lab.url(f"files/{feedback.relative_to(course).as_posix()}"))
+    typeset, raw = formulas_rendered(view, RAW_FORMULA)
+    screenshot("feedback-formulas", view)
+    context.close()
+    assert typeset > 0 and not raw

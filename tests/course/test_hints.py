@@ -57,7 +57,8 @@ def test_a_changed_signature_shows_the_one_the_exercise_fixes(tmp_path):
                   ("bias=qkv_bias", "bias=False"))
     report = graded(tmp_path, "cross_attention", text)
     hints = {check.hint for check in report.checks if check.status == "error"}
-    assert hints == {"keep the signature the exercise gives: CrossAttention(d_q, d_kv, d_out, qkv_bias=False)"}
+    assert hints == {"keep the signature the exercise gives: CrossAttention(d_q, d_kv, d_out, qkv_bias=False) (the check's "
+                     "call does not fit yours: got an unexpected keyword argument 'qkv_bias')"}
 
 
 def test_an_unmatched_failure_gets_no_hint(tmp_path):
