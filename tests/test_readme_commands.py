@@ -219,7 +219,7 @@ def test_the_make_run_table_is_what_make_run_prints(ran):
 
 @pytest.mark.slow
 def test_the_sample_class_totals_are_what_grade_gives(ran):
-    """Are the sample class's totals the README quotes ("on the sample class: 50, 25 and 12 of 50") each student's
+    """Are the sample class's totals the README quotes ("on the sample class: …, … and … of 50") each student's
     total in what `make run` prints, in the table's order, out of the course's maximum?"""
     from autograder import engine
 
