@@ -18,6 +18,7 @@ from .compare import course_tolerances
 from .course import CourseSettings
 from .diagnosis import best_matches, explain_error, stored_variants
 from .sandboxed.channel import ErrorKind
+from .sandboxed.protocol import parse
 
 NOT_GRADED = (ErrorKind.TIMEOUT, ErrorKind.CRASH, ErrorKind.REFUSED)  # the submission, not one check, failed
 
@@ -91,6 +92,8 @@ def run(exercise, observe_all, checks, *, seed=None, oracle=None, course=None):
     # "check" groups a check's probes, its redrawn ones after them: once one hangs or crashes, the rest are not run
     flat = [dict(probe, check=index) for index, (probes, more) in enumerate(zip(planned, again)) if probes
             for probe in probes + (more or [])]
+    for probe in flat:  # a probe that does not fit the protocol is the catalog's mistake: said here, never sent
+        parse(probe)
     observed_flat = iter(observe_all(flat))
     report = Report(exercise=exercise, seed=seed)
     with course_tolerances((course or CourseSettings()).tolerances):

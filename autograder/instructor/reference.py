@@ -22,7 +22,8 @@ import torch
 from .. import engine
 from ..checks import Against, Status
 from ..sandboxed import wire
-from ..sandboxed.probes import StandInHead, observe
+from ..sandboxed.probes import observe, stand_in_class
+from ..sandboxed.protocol import parse
 from . import mistakes, precomputed
 
 _CACHE_LIMIT = 4096  # answers kept; a run draws one set of probes per hidden check
@@ -68,7 +69,7 @@ def alone(namespace_for, probes):
         answers = []
         for probe in probes:
             torch.manual_seed(UNSEEDED)  # a probe with a seed of its own sets it again before building
-            answers.append(observe(namespace_for(probe.get("stand_in")), probe))
+            answers.append(observe(namespace_for(getattr(parse(probe), "stand_in", None)), probe))
         return answers
 
 
@@ -85,10 +86,11 @@ def reference_variant(exercise):
 
 @cache
 def _private(variant, stand_in):
-    """A copy of the variant's module of its own in which stand_in names StandInHead, never changed after."""
+    """A copy of the variant's module of its own in which stand_in.name names its stand-in class (protocol.StandIn),
+    never changed after."""
     with ORACLE_LOCK:
         globals_ = mistakes.variant_namespace(variant)
-        globals_[stand_in] = StandInHead
+        globals_[stand_in.name] = stand_in_class(stand_in)
         return globals_
 
 

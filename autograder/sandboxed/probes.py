@@ -4,59 +4,67 @@ A probe is a dict of plain data (names, numbers, tensors); its observation is
 another. Nothing here judges anything and nothing here imports the reference
 solutions, so this module is all that ever needs to run next to student code.
 
-Probe keys:
-  target          name of the function or class in the submission
-  init            constructor keyword arguments (classes only)
-  seed            torch.manual_seed before construction, so layer creation order shows
-  state           {documented parameter name: tensor} copied into the module
-  dtype           "float64" to run the module in double precision
-  train           True for training mode (dropout active)
-  args, kwargs    what to pass to the function or to forward
-  inspect         True to describe the module's layers instead of calling it (built with zeros where its
-                  initialisation would draw random weights: a description never reads a weight's value)
-  per_head        True to also return each of module.heads' outputs
-  repeat          n to run forward n times, each on the previous output (stacked layers, shared weights)
-  stand_in        a class name that means StandInHead while the module is built (another exercise's
-                  class the module builds its parts from, so that exercise's mistakes cost nothing here)
-  steps           [{"args", "kwargs"}, ...] to call forward once per step on the same module, in order
-                  (a stateful module such as a decoder with a cache); the outputs are each step's first output
-  number          True when the function returns a Python number (a count), returned as a float64 0-d tensor
-  peak_memory     True to also return, as three last int64 0-d outputs, the most bytes that tensors created by
-                  the call held at once (memory.PeakMemory; the inputs are not counted), the multiply-adds
-                  of the matrix products it ran, and the bytes of the largest single tensor storage it made
+Probes are protocol.py's dataclasses (Call, Forward, Describe, Decode), parsed from the plain dicts the checks
+write; protocol.py says what each field asks for. A module built only to be described (Describe) is built with
+zeros where its initialisation would draw random weights: a description never reads a weight's value.
+With peak_memory, a call also returns, as three last int64 0-d outputs, the most bytes that tensors created by
+the call held at once (memory.PeakMemory; the inputs are not counted), the multiply-adds of the matrix products
+it ran, and the bytes of the largest single tensor storage it made.
 """
 import difflib
 import hashlib
 import inspect
 import traceback
 from contextlib import contextmanager, nullcontext
+from functools import cache
 
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .channel import ErrorKind
+from .channel import ErrorKind, failure
+from .protocol import Call, Decode, Describe, ProbeSpecError, parse
 from .memory import PeakMemory
 from .wire import _DTYPES
 
 
-class StandInHead(nn.Module):
-    """A causal head that is not attention, so a wrapper is graded without the student's own head.
+class StandInModule(nn.Module):
+    """A module that stands in for a part a module builds (protocol.StandIn says which class, its signature and
+    layers), so that the module is graded without the student's own part: it records what it was built with,
+    has the layers the part documents (so that weights load by their names), and mixes each token with the ones
+    before it by a running mean of one of them, which is enough to see order and causality."""
 
-    It records how the wrapper built it and mixes each token with the ones
-    before it by a running mean, which is enough to see order and causality.
-    """
+    spec = None  # the protocol.StandIn a subclass is made for (stand_in_class)
 
-    def __init__(self, d_in, d_out, context_length, dropout=0.0, qkv_bias=False):
+    def __init__(self, *args, **kwargs):
         super().__init__()
-        self.built_with = dict(d_in=d_in, d_out=d_out, context_length=context_length, dropout=dropout, qkv_bias=qkv_bias)
-        for name in ("W_query", "W_key", "W_value"):  # the documented names, so weights load by name
-            setattr(self, name, nn.Linear(d_in, d_out, bias=qkv_bias))
+        bound = _signature(self.spec).bind(*args, **kwargs)
+        bound.apply_defaults()
+        self.built_with = dict(bound.arguments)
+        width_in, width_out = (self.built_with[name] for name in self.spec.width)
+        bias = bool(self.built_with.get(self.spec.bias, False)) if self.spec.bias else False
+        for name in self.spec.layers:
+            setattr(self, name, nn.Linear(width_in, width_out, bias=bias))
 
     def forward(self, x):
-        projected = self.W_value(x)  # (..., n, d_out)
+        projected = getattr(self, self.spec.mix or self.spec.layers[-1])(x)  # (..., n, width out)
         count = torch.arange(1, x.shape[-2] + 1, dtype=projected.dtype).unsqueeze(-1)  # (n, 1)
         return projected.cumsum(dim=-2) / count
+
+
+def _signature(spec):
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for item in spec.signature:
+        name, *default = (item,) if isinstance(item, str) else item
+        parameters.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                            default=default[0] if default else inspect.Parameter.empty))
+    return inspect.Signature(parameters[1:])
+
+
+@cache
+def stand_in_class(spec):
+    """The StandInModule subclass for one protocol.StandIn (one class per spec: a module may check its parts' type)."""
+    return type(f"StandIn{spec.name}", (StandInModule,), {"spec": spec, "__module__": __name__})
 
 
 class ProbeError(Exception):
@@ -70,29 +78,33 @@ def observer(namespace, kernel=False):
 
 
 def observe(namespace, probe, kernel=False):
-    """Run one probe against a submission's namespace; never raises."""
-    stage, call = f"looking up {probe['target']}", None  # call: (what is called, args, kwargs, its name as shown)
+    """Run one probe (a protocol dataclass, or the dict it is parsed from) against a submission's namespace; never
+    raises."""
     try:
-        target = namespace.get(probe["target"])
+        probe = parse(probe)
+    except ProbeSpecError as error:  # the engine parses every probe first: only a probe sent by hand gets here
+        return {"error": failure(ErrorKind.PROBE, str(error))}
+    stage, call = f"looking up {probe.target}", None  # call: (what is called, args, kwargs, its name as shown)
+    try:
+        target = namespace.get(probe.target)
         if target is None:
-            raise ProbeError(_missing(namespace, probe["target"], kernel))
-        if "init" not in probe:
-            stage = f"calling {probe['target']}"
-            args, kwargs = probe.get("args", []), probe.get("kwargs", {})
-            call = (target, args, kwargs, probe["target"])
-            if not probe.get("peak_memory"):
-                result = target(*args, **kwargs)
-                return {"outputs": [_number(result)] if probe.get("number") else _outputs(result)}
-            with PeakMemory(args, kwargs) as memory:  # only when asked: it sees every operation
-                result = target(*args, **kwargs)
+            raise ProbeError(_missing(namespace, probe.target, kernel))
+        if isinstance(probe, Call):
+            stage = f"calling {probe.target}"
+            call = (target, probe.args, probe.kwargs, probe.target)
+            if not probe.peak_memory:
+                result = target(*probe.args, **probe.kwargs)
+                return {"outputs": [_number(result)] if probe.number else _outputs(result)}
+            with PeakMemory(probe.args, probe.kwargs) as memory:  # only when asked: it sees every operation
+                result = target(*probe.args, **probe.kwargs)
             return {"outputs": _outputs(result) + [torch.tensor(count) for count in memory.verified()]}
-        built = _call_text(probe['target'], probe['init'])
-        stage, call = f"building {built}", (target, [], probe["init"], probe["target"])
+        built = _call_text(probe.target, probe.init)
+        stage, call = f"building {built}", (target, [], probe.init, probe.target)
         module = _build(namespace, target, probe)
-        if probe.get("inspect"):
+        if isinstance(probe, Describe):
             return {"info": describe(module)}
-        stage = f"calling {probe['target']}.forward"
-        module.train(bool(probe.get("train")))
+        stage = f"calling {probe.target}.forward"
+        module.train(probe.train)
         forward = f"{built}.forward"
 
         def run(*args, **kwargs):  # the module called as the check calls it, remembered for the error report
@@ -101,18 +113,18 @@ def observe(namespace, probe, kernel=False):
             return module(*args, **kwargs)
 
         with torch.no_grad():
-            if "steps" in probe:  # one module called again and again: what it keeps between calls matters
+            if isinstance(probe, Decode):  # one module called again and again: what it keeps between calls matters
                 return {"outputs": [_outputs(run(*step.get("args", []), **step.get("kwargs", {})))[0]
-                                    for step in probe["steps"]]}
-            outputs = _outputs(run(*probe.get("args", []), **probe.get("kwargs", {})))
-            for _ in range(probe.get("repeat", 1) - 1):  # the next layer reads what this one wrote
-                outputs = _outputs(run(outputs[0], **probe.get("kwargs", {})))
+                                    for step in probe.steps]}
+            outputs = _outputs(run(*probe.args, **probe.kwargs))
+            for _ in range(probe.repeat - 1):  # the next layer reads what this one wrote
+                outputs = _outputs(run(outputs[0], **probe.kwargs))
             result = {"outputs": outputs}
-            if probe.get("per_head"):
+            if probe.each_output_of:  # the parts' own outputs on the same input, in order
                 result["heads"] = []
-                for index, head in enumerate(module.heads):
-                    call = (head.forward, probe["args"], {}, f"{built}.heads[{index}].forward")
-                    result["heads"].append(_outputs(head(*probe["args"]))[0])
+                for index, part in enumerate(getattr(module, probe.each_output_of)):
+                    call = (part.forward, probe.args, {}, f"{built}.{probe.each_output_of}[{index}].forward")
+                    result["heads"].append(_outputs(part(*probe.args))[0])
         return result
     except Exception as error:  # student code may raise anything; report it, don't propagate
         return {"error": _error_report(error, stage, call)}
@@ -146,15 +158,15 @@ def _missing(namespace, name, kernel=False):
 
 
 def _build(namespace, cls, probe):
-    with _stand_in(namespace, probe.get("stand_in")), (_ZeroFill() if probe.get("inspect") else nullcontext()):
-        if probe.get("seed") is not None:
-            torch.manual_seed(probe["seed"])
-        module = cls(**probe["init"])
+    with _stand_in(namespace, probe.stand_in), (_ZeroFill() if isinstance(probe, Describe) else nullcontext()):
+        if probe.seed is not None:
+            torch.manual_seed(probe.seed)
+        module = cls(**probe.init)
     if not isinstance(module, nn.Module):
-        raise ProbeError(f"{probe['target']} is not an nn.Module subclass")
-    if probe.get("dtype"):
-        module = module.to(_DTYPES[probe["dtype"]])
-    for name, value in (probe.get("state") or {}).items():
+        raise ProbeError(f"{probe.target} is not an nn.Module subclass")
+    if probe.dtype:
+        module = module.to(_DTYPES[probe.dtype])
+    for name, value in (probe.state or {}).items():
         _assign(module, name, value)
     return module
 
@@ -179,23 +191,23 @@ class _ZeroFill(TorchDispatchMode):
 
 
 @contextmanager
-def _stand_in(namespace, name):
-    """While building, the name means StandInHead (the module looks it up in its globals). A child process is
-    single-threaded and builds one probe at a time; the grader's oracle hands in a private copy of the module
-    in which the name already is StandInHead, and nothing is swapped."""
-    if not name or namespace.get(name) is StandInHead:
+def _stand_in(namespace, spec):
+    """While building, the name spec.name means its stand-in class (the module looks it up in its globals). A child
+    process is single-threaded and builds one probe at a time; the grader's oracle hands in a private copy of the
+    module in which the name already is the stand-in, and nothing is swapped."""
+    if spec is None or namespace.get(spec.name) is stand_in_class(spec):
         yield
         return
     missing = object()
-    saved = namespace.get(name, missing)
-    namespace[name] = StandInHead
+    saved = namespace.get(spec.name, missing)
+    namespace[spec.name] = stand_in_class(spec)
     try:
         yield
     finally:
         if saved is missing:
-            del namespace[name]
+            del namespace[spec.name]
         else:
-            namespace[name] = saved
+            namespace[spec.name] = saved
 
 
 def _assign(module, name, value):
@@ -220,7 +232,7 @@ def describe(module):
     for name, child in module.named_modules():
         if name:
             layers[name] = {"class": type(child).__name__, "p": getattr(child, "p", None)}
-            if isinstance(child, StandInHead):
+            if isinstance(child, StandInModule):
                 layers[name]["built_with"] = child.built_with
     heads = getattr(module, "heads", None)
     distinct = len({id(head) for head in heads}) if isinstance(heads, nn.Module) else None

@@ -5,7 +5,7 @@ from ...behaviour import cached_calls_differ
 from ...compare import close
 from ..common import between, randn
 from ...instructor.hidden import hidden_check
-from .public import GQA, GQA_VALUES, ROPE, _spans, gqa_probe, rope_probe
+from .public import GQA, GQA_VALUES, ROPE, _spans, gqa_probe, rope_probe, without_args
 
 
 def rope_random(generator):
@@ -45,7 +45,7 @@ def cache_random(generator):
         for size in pieces:
             steps.append({"args": [x[:, start:start + size]], "kwargs": {"use_cache": True}})
             start += size
-        probes.append(dict(probe, args=[], steps=steps, pieces=list(pieces),
+        probes.append(dict(without_args(probe), steps=steps, notes={"pieces": list(pieces)},
                            label=f"{probe['label']}, fed in calls of {', '.join(map(str, pieces))} tokens with use_cache=True"))
     return probes
 
@@ -60,7 +60,7 @@ def diagnose_calls(probes, observed, expected):
         for call, reference in zip(calls, wanted):
             differ = ~(close(call, reference) | (call.isnan() & reference.isnan()))
             matched.append(differ.transpose(0, 1).reshape(call.shape[1], -1).any(dim=-1) if differ.any() else None)
-        said = cached_calls_differ(_spans(probe["pieces"]), matched)
+        said = cached_calls_differ(_spans(probe["notes"]["pieces"]), matched)
         if said:
             return f"{probe['label']}: {said}"
     return None

@@ -196,13 +196,19 @@ def cache_probes(generator):
         for size in pieces:
             steps.append({"args": [x[:, start:start + size]], "kwargs": {"use_cache": True}})
             start += size
-        decoded = dict(full, args=[], steps=steps, pieces=list(pieces),
+        decoded = dict(without_args(full), steps=steps, notes={"pieces": list(pieces)},
                        label=f"the same module fed tokens {' | '.join(_spans(pieces))} with use_cache=True")
         altered = x.clone()
         altered[:, 0] = randn(generator, b, 6)
         earlier = dict(full, args=[altered], label=f"{full['label']} with token 0 changed")
         probes += [full, decoded, earlier]
     return probes
+
+
+def without_args(probe):
+    """A forward probe's fields but its arguments: what a decode of the same module starts from (its steps carry the
+    arguments, one call each)."""
+    return {key: value for key, value in probe.items() if key != "args"}
 
 
 def _spans(pieces):
@@ -223,7 +229,7 @@ def judge_cache(probes, observed, expected):
         if tuple(changed.shape) == tuple(full.shape) and mismatch("output", changed[:, -1], full[:, -1]) is None:
             return (f"{probes[index + 2]['label']}: the last token's output did not change: it does not attend "
                     "to earlier tokens")
-        pieces, start = probes[index + 1]["pieces"], 0
+        pieces, start = probes[index + 1]["notes"]["pieces"], 0
         if len(decoded) != len(pieces):
             return f"{probes[index + 1]['label']}: {len(decoded)} outputs for {len(pieces)} calls"
         for size, span, part in zip(pieces, _spans(pieces), decoded):
@@ -240,7 +246,7 @@ def diagnose_cache(probes, observed, expected):
     tokens (behaviour.cached_calls_differ)."""
     for index in range(0, len(probes), 3):
         full, decoded = observed[index]["outputs"][0], observed[index + 1]["outputs"]
-        pieces = probes[index + 1]["pieces"]
+        pieces = probes[index + 1]["notes"]["pieces"]
         if len(decoded) != len(pieces):
             continue
         matched, start = [], 0

@@ -1,6 +1,6 @@
 """Checks for exercise 4: MultiHeadAttentionWrapper (4 points) and MultiHeadAttention (6 points).
 
-The wrapper is graded with stand-in heads (probes.StandInHead) in place of the
+The wrapper is graded with stand-in heads (HEAD_STAND_IN, probes.StandInModule) in place of the
 student's CausalSelfAttention, so a mistake in exercise 2 costs nothing here.
 """
 import torch
@@ -24,6 +24,13 @@ def init(d_in, d_out, context_length, dropout, num_heads, bias=False):
 
 # ---- the wrapper --------------------------------------------------------------------------
 
+# The wrapper's heads are built from a stand-in (protocol.StandIn), so that a mistake in exercise 2's head costs
+# nothing here: CausalSelfAttention's signature and documented layers, mixing tokens by a running mean of W_value.
+HEAD_STAND_IN = {"name": DECLARED.stand_in,
+                 "signature": ["d_in", "d_out", "context_length", ["dropout", 0.0], ["qkv_bias", False]],
+                 "layers": ["W_query", "W_key", "W_value"], "width": ["d_in", "d_out"], "bias": "qkv_bias",
+                 "mix": "W_value"}
+
 def wrapper_probe(generator, b, n, d_in, d_out, num_heads, bias=False, dropout=0.0):
     state = {}
     for head in range(num_heads):
@@ -32,12 +39,12 @@ def wrapper_probe(generator, b, n, d_in, d_out, num_heads, bias=False, dropout=0
     label = f"MultiHeadAttentionWrapper({d_in}, {d_out}, {n + 1}, {dropout}, num_heads={num_heads}) on x {tuple(x.shape)}"
     # training mode when there is dropout: the heads drop their own weights, and the wrapper adds nothing
     return forward_probe(WRAPPER, init(d_in, d_out, n + 1, dropout, num_heads, bias), [x], state=state, dtype="float64",
-                         stand_in=DECLARED.stand_in, per_head=True, train=dropout > 0,
+                         stand_in=HEAD_STAND_IN, each_output_of="heads", train=dropout > 0,
                          label=label + (", training mode" if dropout > 0 else ""))
 
 
 def wrapper_layers(generator):
-    return [{"target": WRAPPER, "init": init(5, 3, 7, 0.25, 4, True), "inspect": True, "stand_in": DECLARED.stand_in,
+    return [{"target": WRAPPER, "init": init(5, 3, 7, 0.25, 4, True), "inspect": True, "stand_in": HEAD_STAND_IN,
              "label": "MultiHeadAttentionWrapper(5, 3, 7, 0.25, num_heads=4, qkv_bias=True)"}]
 
 
