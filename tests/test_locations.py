@@ -89,3 +89,17 @@ def test_an_interpreter_under_tmp_keeps_one_worker_for_the_whole_batch(tmp_path)
     assert len(there["scores"]) > 10
     assert there["starts"] == 1, f"{there['starts']} worker starts for {len(there['scores'])} submissions"
     assert there["scores"] == here["scores"]
+
+
+def test_an_environment_reached_through_a_link_grades(tmp_path):
+    """Graded from a virtual environment whose folder is a link to the real one (a clone whose .venv links to
+    another, a home folder that is a link), does the sandbox find its packages, and does every student get the
+    score this interpreter gives?"""
+    submitted = tmp_path / "submitted"
+    shutil.copytree(ROOT / "samples" / "submitted" / "ada", submitted / "ada", symlinks=True)
+    linked = tmp_path / "linked venv"
+    linked.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    there = _grade(linked / "bin" / "python", submitted)
+    assert there["prefix"] == str(linked)
+    here = _grade(sys.executable, submitted)
+    assert there["scores"] == here["scores"] and set(there["scores"].values()) == {10.0}

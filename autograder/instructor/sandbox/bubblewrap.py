@@ -131,9 +131,12 @@ _ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "student", "LAN
 
 def interpreter_locations():
     """The folders the interpreter needs: its prefixes (a venv and the Python it was made from) and the
-    folder of the real executable, outermost first, none inside another."""
+    folder of the real executable, outermost first, none inside another. Each as the interpreter names it and as
+    it resolves: a venv reached through a link (a clone whose .venv links to another, a home folder that is a
+    link) reads its packages by the first and runs files found by the second."""
     found = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent,
-             Path(sys.executable).absolute().parent}
+             Path(sys.executable).absolute().parent, Path(os.path.abspath(sys.prefix)),
+             Path(os.path.abspath(sys.base_prefix))}
     kept = sorted(found, key=lambda path: len(path.parts))
     return [path for index, path in enumerate(kept) if not any(other in path.parents for other in kept[:index])]
 
