@@ -3,7 +3,7 @@
 In the student's kernel there is nothing to protect, so checks run in-process
 for instant feedback. The visible part of a test cell shows the public checks
 and raises when one fails; under `nbgrader autograde` it only shows them, and
-the hidden part (instructor/notebook.py, stripped from the release) leaves the
+the hidden part (instructor/scoring.py, stripped from the release) leaves the
 part's score as the cell's value for nbgrader.
 """
 import builtins

@@ -298,7 +298,7 @@ def grade_variant(folder, variant, form, seed):
 def named_mistake(exercise, public=False):
     """(mistake, report): the first known mistake of the exercise whose grade names it by its own hint
     (on a public check, where public is True)."""
-    from autograder.instructor import mistakes
+    from autograder.instructor import known_mistakes as mistakes
     from autograder.instructor.grading import run_checks
     from autograder.instructor.settings import KitSettings
     from autograder.sandboxed.probes import observer

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from autograder import engine, registry
-from autograder.instructor import mistakes
+from autograder.instructor import known_mistakes as mistakes
 from autograder.selfcheck import check_file
 from helpers import FIRST, ROOT, reference, run_kit, solution_lines, without_markers
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from autograder import engine, registry
-from autograder.instructor import mistakes, reference
+from autograder.instructor import known_mistakes as mistakes, reference
 from autograder.instructor.grading import run_checks
 from autograder.instructor.settings import KitSettings
 from autograder.sandboxed.probes import observer as in_process

@@ -3,7 +3,7 @@ import csv
 
 from autograder import registry
 from autograder.course import CourseSettings
-from autograder.instructor import classreport, mistakes, reference
+from autograder.instructor import classreport, known_mistakes as mistakes, reference
 from autograder.instructor.grading import run_checks
 from autograder.instructor.settings import KitSettings
 from autograder.sandboxed.probes import observer

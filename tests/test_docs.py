@@ -5,7 +5,7 @@ import re
 import pytest
 
 from autograder import registry
-from autograder.instructor import mistakes
+from autograder.instructor import known_mistakes as mistakes
 from helpers import ROOT
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]

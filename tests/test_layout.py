@@ -134,13 +134,26 @@ def test_an_exercise_is_its_own_files(exercise):
 def test_an_exercise_has_every_file_the_checklist_names(exercise):
     """Does each exercise have every file of `new`'s checklist (scaffold.OBLIGATIONS), and at least one correct
     variant; and does a missing one fail with its path and what to put in it, not a bare error elsewhere?"""
-    from autograder.instructor import mistakes, scaffold
+    from autograder.instructor import known_mistakes as mistakes, scaffold
 
     missing = [f"{path.relative_to(ROOT)}: {what}" for path, what in scaffold.obligations(exercise.id, exercise.notebook)
                if not path.is_file()]
     assert missing == [], "missing (python -m autograder new lays each out): " + "; ".join(missing)
     assert mistakes.variants_for(exercise.id), (f"autograder/catalog/{exercise.id}/mistakes.py declares no VARIANTS: "
                                                 "a correct but less precise edit of the reference the tolerances pass")
+
+
+def test_no_two_modules_share_a_name():
+    """Outside each exercise's own folder (whose files are named by the layout: public.py, hidden.py, mistakes.py),
+    does every module of the kit have a name of its own, none of them an exercise file's, so that a name says which
+    module and which audience it is?"""
+    own = set(registry.PUBLIC_FILES + registry.INSTRUCTOR_FILES) - {"__init__.py"}
+    catalog = [KIT / "catalog" / exercise.id for exercise in registry.exercises()]
+    names = {}
+    for path in modules(KIT):
+        if path.name != "__init__.py" and not any(folder in path.parents for folder in catalog):
+            names.setdefault(path.name, []).append(path.relative_to(ROOT).as_posix())
+    assert {name: paths for name, paths in names.items() if len(paths) > 1 or name in own} == {}
 
 
 def places_that_must_not_name_an_exercise():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import engine, registry, stored
 from ..checks import Against
-from . import ROOT, mistakes
+from . import ROOT, known_mistakes as mistakes
 
 COMPARES = {
     Against.PROPERTIES: "the submission's outputs with each other (a property: shapes, order, causality, ...); "

@@ -12,7 +12,7 @@ from .. import engine, registry, stored
 from ..checks import Against, Status
 from ..diagnosis import same_observations
 from ..sandboxed import wire
-from . import mistakes, reference
+from . import known_mistakes as mistakes, reference
 
 # Public checks draw their inputs from this seed when the fixtures are written.
 FIXTURE_SEED = 20240917

@@ -26,7 +26,7 @@ from ..sandboxed import wire
 FOLDER = Path(__file__).resolve().parent / "precomputed"
 KIT = Path(__file__).resolve().parent.parent
 # The code whose change changes an answer, besides the exercise's reference (solutions/<exercise>.py).
-ANSWERING = ("sandboxed/*.py", "instructor/reference.py", "instructor/mistakes.py")
+ANSWERING = ("sandboxed/*.py", "instructor/reference.py", "instructor/known_mistakes.py")
 
 
 def path(exercise):

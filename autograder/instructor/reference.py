@@ -24,7 +24,7 @@ from ..checks import Against, Status
 from ..sandboxed import wire
 from ..sandboxed.probes import observe, stand_in_class
 from ..sandboxed.protocol import parse
-from . import mistakes, precomputed
+from . import known_mistakes as mistakes, precomputed
 
 _CACHE_LIMIT = 4096  # answers kept; a run draws one set of probes per hidden check
 UNSEEDED = 0  # the global generator's state for a probe that names no seed (dropout in training mode, say)

@@ -104,7 +104,7 @@ def files(exercise_id, number, title):
             ''',
         "autograder/catalog/{id}/hidden.py": f'''\
             """Hidden checks of {exercise_id}: fresh inputs, compared with the reference. Never shipped to students."""
-            from ...instructor.hidden import hidden_check
+            from ...instructor.hidden_checks import hidden_check
             from .public import PART, VALUES, random_probes
 
             CHECKS = [hidden_check("{exercise_id}.values_hidden", PART, random_probes, ("weights",), title=VALUES,
@@ -116,7 +116,7 @@ def files(exercise_id, number, title):
             Instructors only: the edits quote the reference. Made by `python -m autograder new`: replace them with
             mistakes students make, each from where it was seen.
             """
-            from ...instructor.mistakes import mistake, variant
+            from ...instructor.known_mistakes import mistake, variant
 
             SCORES = "scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])"
 
@@ -179,7 +179,7 @@ def _notebook(exercise_id, number, title, part):
     test = locked(nbformat.v4.new_code_cell(
         f"# Checks for {part} (10 points). This cell is locked: run it after filling in the cell above.\n"
         f"from autograder.notebook import check\ncheck(\"{exercise_id}\", \"{part}\", globals())\n"
-        f"### BEGIN HIDDEN TESTS\nfrom autograder.instructor.notebook import score\n"
+        f"### BEGIN HIDDEN TESTS\nfrom autograder.instructor.scoring import score\n"
         f"score(\"{exercise_id}\", \"{part}\", globals())\n### END HIDDEN TESTS"), f"test_{part}", grade=True, points=10)
     cells = [nbformat.v4.new_markdown_cell(f"# {number} · {title}\n\nWhat this exercise teaches, and why: write it here."),
              setup,

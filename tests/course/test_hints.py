@@ -6,7 +6,7 @@ import pytest
 
 from autograder import diagnosis, engine
 from autograder.checks import CheckResult
-from autograder.instructor import mistakes
+from autograder.instructor import known_mistakes as mistakes
 from helpers import EXERCISES, grade_file, grade_variant, reference
 
 REFERENCE = {name: reference(name) for name in EXERCISES}

@@ -1,7 +1,7 @@
 """Do failure messages on this course's exercises give the shape before the values, in the student's terms?"""
 import re
 
-from autograder.instructor import mistakes
+from autograder.instructor import known_mistakes as mistakes
 from helpers import grade_variant
 
 

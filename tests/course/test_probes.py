@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from autograder import engine, registry
-from autograder.instructor import mistakes, reference as references
-from autograder.instructor.mistakes import Mistake
+from autograder.instructor import known_mistakes as mistakes, reference as references
+from autograder.instructor.known_mistakes import Mistake
 from autograder.sandboxed.probes import observer
 from helpers import grade_file, reference_answers, write_module
 

@@ -7,8 +7,8 @@ import torch
 
 from autograder import compare, registry
 from autograder.checks import Against
-from autograder.instructor import mistakes, reference
-from autograder.instructor.mistakes import variant_namespace
+from autograder.instructor import known_mistakes as mistakes, reference
+from autograder.instructor.known_mistakes import variant_namespace
 from autograder.sandboxed.probes import observer
 from helpers import EXERCISES
 

@@ -1,9 +1,9 @@
 """Known mistakes of exercise 3, each an edit of solutions/cross_attention.py with the hint that names it.
 
-Instructors only: the edits quote the reference. instructor/mistakes.py runs them; the build stores
+Instructors only: the edits quote the reference. instructor/known_mistakes.py runs them; the build stores
 their hints and their behaviour on the public inputs in the fixtures, which students receive.
 """
-from ...instructor.mistakes import mistake, variant
+from ...instructor.known_mistakes import mistake, variant
 
 SCALED_SCORES = "scores = queries @ keys.transpose(-2, -1) / math.sqrt(keys.shape[-1])"
 FILL = 'scores = scores.masked_fill(mask, float("-inf"))'

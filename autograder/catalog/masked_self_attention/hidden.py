@@ -1,6 +1,6 @@
 """Hidden checks of masked_self_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from ..common import between, fully_blocked_rows, matches_expected
-from ...instructor.hidden import hidden_check
+from ...instructor.hidden_checks import hidden_check
 from .public import (HEAD, HEAD_VALUES, MASK, head_probe,
                                              head_random)
 from ...checks import Against, Check

@@ -4,7 +4,7 @@ import torch
 from ...behaviour import cached_calls_differ
 from ...compare import close
 from ..common import between, randn
-from ...instructor.hidden import hidden_check
+from ...instructor.hidden_checks import hidden_check
 from .public import GQA, GQA_VALUES, ROPE, _spans, gqa_probe, rope_probe, without_args
 
 

@@ -1,9 +1,9 @@
 """Known mistakes of exercise 5, each an edit of solutions/modern_attention.py with the hint that names it.
 
-Instructors only: the edits quote the reference. instructor/mistakes.py runs them; the build stores
+Instructors only: the edits quote the reference. instructor/known_mistakes.py runs them; the build stores
 their hints and their behaviour on the public inputs in the fixtures, which students receive.
 """
-from ...instructor.mistakes import mistake, variant
+from ...instructor.known_mistakes import mistake, variant
 
 ROPE_PAIRS = ("    first, second = x[..., :half], x[..., half:]  # the two members of every pair\n"
               "    return torch.cat([first * cos - second * sin, first * sin + second * cos], dim=-1)")

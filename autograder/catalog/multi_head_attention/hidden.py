@@ -1,6 +1,6 @@
 """Hidden checks of multi_head_attention: fresh inputs, compared with the reference. Never shipped to students."""
 from ..common import between
-from ...instructor.hidden import hidden_check
+from ...instructor.hidden_checks import hidden_check
 from .public import (MHA, MHA_VALUES, WRAPPER, diagnose_concatenation, judge_concatenation, mha_random,
                                             wrapper_probe)
 from ...checks import Against, Check

@@ -1,5 +1,5 @@
 """Hidden checks of self_attention: fresh inputs, compared with the reference. Never shipped to students."""
-from ...instructor.hidden import hidden_check
+from ...instructor.hidden_checks import hidden_check
 from .public import (HEAD, HEAD_VALUES, SDPA, SDPA_VALUES, head_random,
                                       sdpa_random)
 

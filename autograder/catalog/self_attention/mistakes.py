@@ -1,9 +1,9 @@
 """Known mistakes of exercise 1, each an edit of solutions/self_attention.py with the hint that names it.
 
-Instructors only: the edits quote the reference. instructor/mistakes.py runs them; the build stores
+Instructors only: the edits quote the reference. instructor/known_mistakes.py runs them; the build stores
 their hints and their behaviour on the public inputs in the fixtures, which students receive.
 """
-from ...instructor.mistakes import mistake, variant
+from ...instructor.known_mistakes import mistake, variant
 
 SDPA_SCORES = "scores = query @ key.transpose(-2, -1) / math.sqrt(d_k)"
 HEAD_SOFTMAX = "weights = torch.softmax(scores / math.sqrt(keys.shape[-1]), dim=-1)"
