@@ -30,7 +30,7 @@ def layout(exercise):
 
 def public_checks(exercise, part):
     """The names the check table shows for a part's public checks, in the registry's order."""
-    return [check.id.split(".", 1)[1] for check in registry.checks(exercise.id) if check.part == part and check.public]
+    return [check.id for check in registry.checks(exercise.id) if check.part == part and check.public]
 
 
 def reference_cells(exercise):
