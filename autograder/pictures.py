@@ -81,12 +81,11 @@ def png(found, hint=""):
     panels = [("yours", got, "Blues" if weights else "RdBu_r", (0, 1) if weights else (-spread, spread)),
               ("expected", want, "Blues" if weights else "RdBu_r", (0, 1) if weights else (-spread, spread)),
               ("yours − expected", difference, "PuOr_r", (-(gap or 1.0), gap or 1.0))]
-    mask = found["mask"].numpy() if found["mask"] is not None else None
+    blocked = [] if found["mask"] is None else list(zip(*np.nonzero(found["mask"].numpy())))
     for axis, (title, values, colours, (low, high)) in zip(axes, panels):
         image = axis.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=low, vmax=high)
-        if mask is not None:
-            for row, col in zip(*np.nonzero(mask)):
-                axis.add_patch(matplotlib.patches.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, hatch="///",
+        for row, col in blocked:  # the cells the mask blocks, hatched as the notebooks' heatmaps hatch them
+            axis.add_patch(matplotlib.patches.Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, hatch="///",
                                                             edgecolor="#8c8c8c", linewidth=0))
         axis.set_title(title, fontsize=9)
         axis.set_xlabel("key" if weights else "feature", fontsize=8)

@@ -16,6 +16,7 @@ import torch
 
 from autograder import engine
 from autograder.diagnosis import same_observations
+from autograder.sandboxed import protocol
 from autograder.instructor import known_mistakes as mistakes, reference
 from helpers import EXERCISES, ROOT, run_kit
 
@@ -115,7 +116,8 @@ def test_no_module_globals_are_swapped_while_grading():
         namespace = reference.namespace(exercise)
         reference.observations(exercise, [probe])
         assert {key: namespace.get(key) for key in original[exercise]} == original[exercise]
-    private = reference._private(reference.reference_variant(with_stand_in[0][0]), with_stand_in[0][1]["stand_in"])
+    spec = protocol.parse(with_stand_in[0][1]).stand_in
+    private = reference._private(reference.reference_variant(with_stand_in[0][0]), spec)
     watched = Watching(private)
     reference.alone(lambda stand_in: watched, [with_stand_in[0][1]])
     assert seen == []  # the private copy already holds the stand-in: nothing is written while building
