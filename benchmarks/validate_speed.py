@@ -2,8 +2,9 @@
 
 The button asks the notebook server, which has nbgrader loaded already, to run nbgrader's Validator on the
 notebook: a fresh kernel runs every cell (under NBGRADER_EXECUTION=validate) and the answer comes back. This
-runs that same Validator in one warm process, on the sample student Ada's five notebooks (each passes every
-check), interleaved with two floors measured alike (goal: a passing notebook validated in at most 3 s):
+runs that same Validator in one warm process, on each released notebook with its answer cells filled in from
+the reference (what a student who answered right validates), interleaved with two floors measured alike
+(goal: a passing notebook validated in at most 3 s):
   import torch     python -c "import torch", which the notebook's first cell pays in the kernel
   empty notebook   the Validator on a notebook of one cell, `1`: a kernel started, run and stopped
 Prints medians, minima and maxima as a Markdown table.
@@ -11,7 +12,6 @@ Prints medians, minima and maxima as a Markdown table.
 import argparse
 import logging
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,7 +22,21 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "samples" / "submitted" / "ada" / "attention"
+RELEASE = ROOT / "release" / "attention"
+sys.path.insert(0, str(ROOT))
+from autograder.instructor.build import definitions  # noqa: E402
+
+
+def answered(release):
+    """The released notebook with every answer cell holding the reference's definitions of the names it defines."""
+    notebook = nbformat.read(release, as_version=4)
+    exercise = release.stem.split("_", 1)[1]
+    solution = definitions((ROOT / "solutions" / f"{exercise}.py").read_text())
+    for cell in notebook.cells:
+        names = cell.metadata.get("kit", {}).get("defines")
+        if names:
+            cell.source = "\n\n\n".join(solution[name] for name in names)
+    return notebook
 
 
 def main():
@@ -35,8 +49,8 @@ def main():
     validator = Validator()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        for notebook in SAMPLE.glob("*.ipynb"):  # a copy: validating writes nothing, but the sample stays as it is
-            shutil.copy(notebook, folder / notebook.name)
+        for release in RELEASE.glob("*.ipynb"):
+            nbformat.write(answered(release), folder / release.name)
         empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
         nbformat.write(empty, folder / "empty.ipynb")
 
@@ -51,7 +65,7 @@ def main():
             subprocess.run([sys.executable, "-c", "import torch"], check=True)
 
         tasks = {"python -c 'import torch'": import_torch, "empty notebook": validate("empty.ipynb")}
-        tasks |= {f"Validate {notebook.name}": validate(notebook.name) for notebook in sorted(SAMPLE.glob("*.ipynb"))}
+        tasks |= {f"Validate {notebook.name}": validate(notebook.name) for notebook in sorted(RELEASE.glob("*.ipynb"))}
         times = {name: [] for name in tasks}
         for task in tasks.values():  # warm the file cache once
             task()
