@@ -123,3 +123,26 @@ def test_the_feedback_page_renders_formulas_offline(page, lab, graded, course, s
     screenshot("feedback-formulas", view)
     context.close()
     assert typeset > 0 and not raw
+
+
+def test_the_feedback_page_pictures_a_failing_check(page, lab, graded, course, screenshot):
+    """On the feedback page of a student whose value check failed, opened through Jupyter, is there a picture of
+    their weights beside the expected ones and the difference, drawn (not a broken image), in the failing check's
+    row, and none in the rows of the checks that passed?"""
+    feedback = course / "feedback" / "ben" / "attention" / FIRST.notebook.replace(".ipynb", ".html")
+    assert feedback.is_file()
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    view = context.new_page()
+    view.goto(lab.url(f"files/{feedback.relative_to(course).as_posix()}"))
+    pictures = view.locator("img[alt*='yours, expected and their difference']")
+    pictures.first.wait_for(state="visible")
+    drawn = pictures.evaluate_all("(images) => images.map((image) => image.complete && image.naturalWidth > 100)")
+    rows = view.locator("tr", has=pictures.first)
+    row_text = rows.last.inner_text()
+    passed_rows_with_pictures = view.locator("tr:has-text('passed')", has=view.locator("img")).count()
+    pictures.first.scroll_into_view_if_needed()
+    screenshot("feedback-picture", view)
+    context.close()
+    assert drawn and all(drawn)
+    assert "failed" in row_text and "_fixture" in row_text
+    assert passed_rows_with_pictures == 0
