@@ -10,7 +10,8 @@ from pathlib import Path
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
 # Jupyter right-aligns table cells by default; inline styles survive the sanitiser of untrusted notebooks
 # (and padding: the formgrader's stylesheet sets none, and would run the columns together)
-LEFT = "text-align:left;vertical-align:top;padding:3px 10px 3px 0"
+# overflow-wrap: a message's long words (a path, a shape) break rather than push the table past the page's edge
+LEFT = "text-align:left;vertical-align:top;padding:3px 10px 3px 0;overflow-wrap:anywhere"
 COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeout": "#9a6700"}
 
 
