@@ -33,14 +33,20 @@ def printable(text, keep="\n"):
 UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format characters, surrogates, line and paragraph separators
 
 
-def text(report, *, width=None):
+def text(report, *, width=None, out_of=None):
+    """The report as text. out_of: what the whole exercise is worth, when the report holds only some of its checks
+    (the self-check's public ones): the first line says it, and what the others add."""
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
-    return printable(_text(report, width))
+    return printable(_text(report, width, out_of))
 
 
-def _text(report, width):
+def _text(report, width, out_of=None):
     title = f"{printable(report.submission, keep='')} — {report.exercise}" if report.submission else report.exercise
-    lines = [f"{title}: {_points(report.score)}/{_points(report.max_score)} points"]
+    headline = f"{title}: {_points(report.score)}/{_points(report.max_score)} points"
+    if out_of is not None and out_of > report.max_score:
+        headline += (f" of {_points(out_of)} for the exercise (hidden checks add {_points(out_of - report.max_score)} "
+                     "points when your work is graded)")
+    lines = [headline]
     for problem in report.problems:
         lines += textwrap.wrap(f"problem: {problem}", width, initial_indent=" ", subsequent_indent="   ")
     for check in report.checks:
