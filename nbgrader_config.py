@@ -84,6 +84,11 @@ c.HTMLExporter.extra_template_basedirs = [
     *([os.path.join(os.path.dirname(_nbgrader.origin), "server_extensions", "formgrader", "templates")] if _nbgrader else []),
 ]
 
+# The formgrader and feedback pages show notebooks that no kernel ran: an "In [ ]:" prompt on every cell, and an
+# "Out[ ]:" above each check cell's "recorded for this cell" line, said nothing. Pages are shown without prompts.
+c.HTMLExporter.exclude_input_prompt = True
+c.HTMLExporter.exclude_output_prompt = True
+
 # `collect` copies only regular files and folders, never through a link (nbgrader's copytree follows them); what it
 # leaves out is listed beside the submission, and the plugin above shows the student that list.
 c.ExchangeFactory.collect = "autograder.instructor.nbgrader_exchange.CollectWithoutLinks"

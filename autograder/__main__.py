@@ -6,15 +6,17 @@ import sys
 
 def check_main(*, paths, exercise=None):
     """Public checks on the student's own notebooks or files, in this process; 1 if any check fails."""
+    from . import registry
     from .discovery import discover
     from .report import text
-    from .selfcheck import check_file
+    from .selfcheck import check_file, part_points
 
     targets, _ = discover(paths, exercise)
     failed = False
     for target in targets:
         report = check_file(target.path, target.exercise)
-        print(text(report), end="\n\n")
+        total = sum(part_points(target.exercise, part) for part in registry.get(target.exercise).parts)
+        print(text(report, out_of=total), end="\n\n")  # "7/7 points of 10 for the exercise (…)"
         failed |= report.score < report.max_score
     return 1 if failed else 0
 

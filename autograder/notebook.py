@@ -10,12 +10,23 @@ import builtins
 import io
 import os
 import sys
+import textwrap
 import warnings
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from .sandboxed.probes import observer
 from .sandboxed.channel import ErrorKind
 from .selfcheck import check_namespace, part_points
+
+
+# The message's lines are cut to this many characters at spaces: nbgrader's Validate dialog shows them in a box
+# that does not wrap, about 100 characters wide, where a longer line ran out of sight.
+WIDTH = 88
+
+
+def _wrapped(line, indent=""):
+    return textwrap.fill(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ", break_long_words=False,
+                         break_on_hyphens=False)
 
 
 class _MessageOnly:
@@ -90,12 +101,12 @@ def check(exercise, part, namespace):
         return
     unfinished = [check for check in report.checks if check.status != "passed"]
     if unfinished and all(check.cause == ErrorKind.STUB for check in unfinished):
-        raise NotImplementedError(f"{part} is not filled in yet: replace `raise NotImplementedError()` with your code")
+        raise NotImplementedError(f"{part} is not filled in yet:\n  replace `raise NotImplementedError()` with your code")
     if unfinished:
         # the whole verdict, not just a count: `nbgrader validate` shows this message and not the table
-        lines = [f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass:"]
+        lines = [_wrapped(f"{len(unfinished)} of {len(report.checks)} checks of {part} did not pass:")]
         for check in unfinished:
-            lines.append(f"  {check.id}: {check.message}")
+            lines.append(_wrapped(f"{check.id}: {check.message}", "  "))
             if check.hint:
-                lines.append(f"    hint: {check.hint}")
+                lines.append(_wrapped(f"hint: {check.hint}", "    "))
         raise ChecksFailed("\n".join(lines))

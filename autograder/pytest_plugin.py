@@ -80,4 +80,5 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, None, f"{self.name}: {self.title}"
+        # the failure's header: which notebook or file, which check, what it checks
+        return self.path, None, f"{self.path.name} · {self.name}: {self.title}"

@@ -12,7 +12,8 @@ from .pictures import excerpt, img_tag
 MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⧗"}
 # Jupyter right-aligns table cells by default; inline styles survive the sanitiser of untrusted notebooks
 # (and padding: the formgrader's stylesheet sets none, and would run the columns together)
-LEFT = "text-align:left;vertical-align:top;padding:3px 10px 3px 0"
+# overflow-wrap: a message's long words (a path, a shape) break rather than push the table past the page's edge
+LEFT = "text-align:left;vertical-align:top;padding:3px 10px 3px 0;overflow-wrap:anywhere"
 COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#9a6700", "timeout": "#9a6700"}
 
 
@@ -34,14 +35,20 @@ def printable(text, keep="\n"):
 UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format characters, surrogates, line and paragraph separators
 
 
-def text(report, *, width=None):
+def text(report, *, width=None, out_of=None):
+    """The report as text. out_of: what the whole exercise is worth, when the report holds only some of its checks
+    (the self-check's public ones): the first line says it, and what the others add."""
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
-    return printable(_text(report, width))
+    return printable(_text(report, width, out_of))
 
 
-def _text(report, width):
+def _text(report, width, out_of=None):
     title = f"{printable(report.submission, keep='')} — {report.exercise}" if report.submission else report.exercise
-    lines = [f"{title}: {_points(report.score)}/{_points(report.max_score)} points"]
+    headline = f"{title}: {_points(report.score)}/{_points(report.max_score)} points"
+    if out_of is not None and out_of > report.max_score:
+        headline += (f" of {_points(out_of)} for the exercise (hidden checks add {_points(out_of - report.max_score)} "
+                     "points when your work is graded)")
+    lines = [headline]
     for problem in report.problems:
         lines += textwrap.wrap(f"problem: {problem}", width, initial_indent=" ", subsequent_indent="   ")
     for check in report.checks:

@@ -112,3 +112,14 @@ def test_build_check_fails_when_a_solution_changes(tmp_path):
     assert completed.returncode == 0 and "nothing they are made from changed" in completed.stdout
     assert _files(copy) == before
     assert run_kit("build", "no_such_exercise", cwd=copy).returncode == 2
+
+
+def test_the_sample_class_holds_no_markers_of_the_reference():
+    """Do the sample students' notebooks read as students' work: no `### BEGIN/END SOLUTION` or hidden-test marker
+    left from the reference they were made from?"""
+    markers = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    samples = sorted((ROOT / "samples" / "submitted").rglob("*.ipynb"))
+    assert samples
+    found = [(path.relative_to(ROOT).as_posix(), marker) for path in samples
+             for marker in markers if marker in path.read_text()]
+    assert found == []

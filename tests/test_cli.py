@@ -54,7 +54,11 @@ def test_check_exit_codes(kit, tmp_path):
     correct.write_text(source(f"{FIRST.id}_alt"))
     passed = kit("check", correct)
     public = sum(check.points for check in engine.select(FIRST.id, public_only=True))
+    total = sum(check.points for check in engine.select(FIRST.id))
     assert passed.returncode == 0 and f"{public:g}/{public:g} points" in passed.stdout
+    # what the public checks are worth of the whole exercise, said on the first line
+    assert f"{public:g}/{public:g} points of {total:g} for the exercise (hidden checks add {total - public:g} " \
+           "points when your work is graded)" in passed.stdout.splitlines()[0], passed.stdout
     failed = kit("check", ROOT / "release/attention" / FIRST.notebook)
     assert failed.returncode == 1 and "not implemented yet" in failed.stdout
     unknown = tmp_path / "attention_homework.py"

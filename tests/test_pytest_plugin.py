@@ -37,3 +37,14 @@ def test_without_the_flag_nothing_changes(pytester):
     (pytester.path / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
     pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_failures_header_names_the_notebook(pytester):
+    """Does each failure's header line name the notebook it comes from, beside the check?"""
+    shutil.copy(ROOT / "release/attention" / LAST.notebook, pytester.path)
+    result = pytester.runpytest_subprocess("--attention", "-p", "no:cacheprovider")
+    headers = [line for line in result.stdout.lines if line.startswith("_") and line.endswith("_")]
+    public = engine.select(LAST.id, public_only=True)
+    assert len(headers) == len(public)
+    for check in public:
+        assert any(f" {LAST.notebook} · {check.id.split('.', 1)[1]}: " in line for line in headers), check.id

@@ -312,3 +312,14 @@ def test_the_gradescope_package_run_locally_grades_the_student(ran):
     printed = _output_of(results, 'AUTOGRADER_ROOT=')
     assert printed.splitlines()[0].split()[0] == "file" and all(f"\n{name} " in printed for name in upload)
     assert str(clone) not in printed
+
+
+@pytest.mark.slow
+def test_the_quoted_first_line_of_check_is_what_check_prints(ran):
+    """Is the first line of `check` that the README quotes (what the public checks are worth of the exercise) what
+    the README's own check command prints on the release notebook?"""
+    _, results, _ = ran
+    quoted = re.search(r"`check` starts with what the public checks are worth of the exercise \(`([^`]+)`\)",
+                       " ".join(readme().split()))
+    output = _output_of(results, ".venv/bin/python -m autograder check release/attention/")
+    assert quoted and f": {quoted[1]}" in output.splitlines()[0], output[:500]

@@ -90,7 +90,7 @@ def files(settings=None):
         found[f"exercises/{exercise.id}.py"] = (ROOT / "exercises" / f"{exercise.id}.py").read_bytes()
     found["exercises/__init__.py"] = (ROOT / "exercises" / "__init__.py").read_bytes()
     for path in sorted((ROOT / "autograder").rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".json") and student_side(path):
+        if path.is_file() and path.suffix in (".py", ".json", ".css") and student_side(path):
             found[f"autograder/{path.relative_to(ROOT / 'autograder').as_posix()}"] = path.read_bytes()
     course = settings.course()
     totals = {f"{exercise.id}.{part}": part_points(exercise.id, part, course)  # counted here, hidden checks at hand

@@ -146,3 +146,32 @@ def test_the_feedback_page_pictures_a_failing_check(page, lab, graded, course, s
     assert drawn and all(drawn)
     assert "failed" in row_text and "_fixture" in row_text
     assert passed_rows_with_pictures == 0
+
+
+# what a prompt reads as on nbconvert's pages ("In [ ]:", "Out[ ]:", with a number when a kernel ran the cell)
+PROMPT = re.compile(r"^(In|Out)\s*\[[ \d]*\]:", re.M)
+OVERFLOWING = """() => [...document.querySelectorAll('.output_html table, .output_area pre, .output_subarea')]
+    .filter(element => element.scrollWidth > element.clientWidth + 1).map(element => element.innerText.slice(0, 80))"""
+
+
+def test_the_formgrader_and_feedback_pages_show_no_prompts_and_tables_that_fit(page, lab, graded, course, screenshot):
+    """On a graded notebook's formgrader page and on its feedback page (bob's, whose checks all fail with messages
+    and hints): is there no "In [ ]:" or "Out[ ]:" prompt, and does every one of the kit's tables and outputs fit
+    its box (long lines wrap instead of running out of sight)?"""
+    page.goto(lab.url("login"))
+    page.goto(lab.url(f"formgrader/gradebook/attention/{FIRST.notebook.removesuffix('.ipynb')}"))
+    link = page.locator("a.name-shown", has_text="bob")
+    link.wait_for(state="attached")
+    page.goto(lab.url(link.get_attribute("href").lstrip("/")))
+    page.wait_for_selector("table:has-text('failed'), table:has-text('error')")
+    pages = {"formgrader": (page.locator("body").inner_text(), page.evaluate(OVERFLOWING))}
+    screenshot("formgrader-no-prompts")
+    feedback = course / "feedback" / "bob" / "attention" / FIRST.notebook.replace(".ipynb", ".html")
+    page.goto(lab.url(f"files/{feedback.relative_to(course).as_posix()}"))
+    page.wait_for_selector("table:has-text('Hint')")
+    pages["feedback"] = (page.locator("body").inner_text(), page.evaluate(OVERFLOWING))
+    screenshot("feedback-no-prompts")
+    for name, (text, overflowing) in pages.items():
+        assert "recorded for this cell" in text and "Hint" in text, name
+        assert PROMPT.findall(text) == [], name
+        assert overflowing == [], name

@@ -6,9 +6,11 @@ import signal
 import subprocess
 import time
 
+import nbformat
 import pytest
 
-from helpers import FIRST, ROOT, fresh_clone, new_shell
+from autograder.instructor.build import definitions
+from helpers import FIRST, ROOT, filled_notebook, fresh_clone, named_mistake, new_shell, without_markers
 from lab_driver import CELLS, KERNEL_TIMEOUT_MS, NOTEBOOK, close_dialog, validate, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -38,7 +40,7 @@ def student_lab(tmp_path_factory):
             url = re.search(r"http://127\.0\.0\.1:\d+/lab\?token=\w+", log_path.read_text())
             time.sleep(0.5)
         assert url, f"no address printed:\n{log_path.read_text()[-3000:]}"
-        yield url[0], log_path
+        yield url[0], log_path, clone
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the server this fixture started, with its kernels
         try:
@@ -79,7 +81,7 @@ def test_the_instructor_lab_shows_nbgrader_s_tools(page, lab):
 def test_the_student_command_shows_no_instructor_tool(student_page, student_lab, screenshot):
     """Opened as the README tells students, does JupyterLab show none of nbgrader's instructor tools, serve no
     formgrader, and log no complaint about the course folder?"""
-    url, log = student_lab
+    url, log, _ = student_lab
     student_page.goto(url)
     shown = instructor_tools_shown(student_page)
     screenshot("student-lab", student_page)
@@ -93,8 +95,8 @@ def test_the_student_command_shows_no_instructor_tool(student_page, student_lab,
 def test_the_student_command_keeps_validate(student_page, student_lab, screenshot):
     """In the student's JupyterLab, does the first notebook have nbgrader's Validate button, and does Validate
     fail the stubs, naming the check cell?"""
-    url, _ = student_lab
-    student_page.goto(url.replace("/lab?", f"/lab/tree/{FIRST.notebook}?"))
+    url, _, _ = student_lab
+    student_page.goto(url.replace("/lab?", f"/lab/tree/{FIRST.notebook}?reset=&"))
     student_page.wait_for_selector(CELLS, timeout=KERNEL_TIMEOUT_MS)
     wait_idle(student_page)
     assert student_page.locator(f"{NOTEBOOK} .validate-button").count() == 1
@@ -102,3 +104,38 @@ def test_the_student_command_keeps_validate(student_page, student_lab, screensho
     screenshot("student-lab-validate", dialog)
     close_dialog(student_page)
     assert "Success" not in verdict and f"Checks for {FIRST.parts[0]}" in verdict and "NotImplementedError" in verdict, verdict
+
+
+# every box of the dialog, itself included, whose content is wider than the box (cut off, or to be scrolled
+# sideways) or that reaches past the window's edge (the dialog grown to its longest line)
+CLIPPED = """() => [...document.querySelectorAll('.jp-Dialog-content, .jp-Dialog-content *')]
+    .filter(box => (box.scrollWidth > box.clientWidth + 1 && box.clientWidth > 0)
+                   || box.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(box => box.className + ': ' + box.innerText.slice(0, 80))"""
+
+
+def test_validate_shows_every_hint_without_clipping(student_page, student_lab, screenshot):
+    """A notebook with a known mistake, validated in the student's JupyterLab: does the dialog show every failing
+    public check with its hint, in boxes none of whose lines runs past the edge?"""
+    url, _, clone = student_lab
+    mistake, report = named_mistake(FIRST.id, public=True)
+    answers = {name: without_markers(body) for name, body in definitions(mistake.source()).items()}
+    name = f"mistake_{FIRST.notebook}"
+    nbformat.write(filled_notebook(ROOT / "release" / "attention" / FIRST.notebook, answers),
+                   clone / "release" / "attention" / name)
+    student_page.goto(url.replace("/lab?", f"/lab/tree/{name}?reset=&"))  # a fresh workspace: this notebook alone
+    student_page.wait_for_selector(CELLS, timeout=KERNEL_TIMEOUT_MS)
+    wait_idle(student_page)
+    verdict, dialog = validate(student_page)
+    # read on a laptop's window, where nbgrader's dialog is narrower than the longest lines it shows
+    student_page.set_viewport_size({"width": 900, "height": 800})
+    student_page.wait_for_timeout(500)
+    clipped = student_page.evaluate(CLIPPED)
+    screenshot("student-lab-validate-hints", dialog)
+    student_page.set_viewport_size({"width": 1400, "height": 1000})
+    close_dialog(student_page)
+    said = " ".join(verdict.split())
+    hints = [check.hint for check in report.checks if check.status != "passed" and check.hint
+             and not check.id.endswith("_hidden")]  # the public checks: the ones Validate runs
+    assert hints and all(" ".join(hint.split()) in said for hint in hints), verdict
+    assert clipped == []
