@@ -33,7 +33,9 @@ MISTAKES = [
     mistake("mha_merge_without_transpose", "the heads are merged without transposing back: "
         "(b, h, n, hd) must become (b, n, h, hd) before the reshape",
         ("context = (weights @ values).transpose(1, 2)  # (b, n, h, hd)", "context = weights @ values")),
-    mistake("mha_split_without_transpose", "the heads are split without a transpose: view(b, n, h, hd).transpose(1, 2)",
+    mistake("mha_split_without_transpose", "the heads are split without a transpose: whether queries, keys and values "
+        "come from three projections or are the thirds of one fused projection (GPT-2's c_attn), view each as "
+        "(b, n, h, hd), then transpose(1, 2) to (b, h, n, hd); a view straight to (b, h, n, hd) mixes tokens into heads",
         ("queries = self.W_query(x).view(b, n, h, hd).transpose(1, 2)", "queries = self.W_query(x).view(b, h, n, hd)"),
         ("keys = self.W_key(x).view(b, n, h, hd).transpose(1, 2)", "keys = self.W_key(x).view(b, h, n, hd)"),
         ("values = self.W_value(x).view(b, n, h, hd).transpose(1, 2)", "values = self.W_value(x).view(b, h, n, hd)")),
