@@ -40,6 +40,16 @@ def scores_on(page, url, row_selector):
     return found
 
 
+def open_graded_notebook(page, lab, student):
+    """The formgrader's page of the student's graded first notebook, reached as an instructor does: logged in,
+    the notebook's list of submissions, the student's link."""
+    page.goto(lab.url("login"))  # the token becomes the session's cookie, which the formgrader's requests carry
+    page.goto(lab.url(f"formgrader/gradebook/attention/{FIRST.notebook.removesuffix('.ipynb')}"))
+    link = page.locator("a.name-shown", has_text=student)
+    link.wait_for(state="attached")
+    page.goto(lab.url(link.get_attribute("href").lstrip("/")))
+
+
 def test_the_formgrader_shows_the_class_scores(page, lab, graded, screenshot):
     """Do the formgrader's students and submissions pages show the student with every answer at full points and
     the one who handed in the stubs at zero?"""
@@ -56,11 +66,7 @@ def test_the_formgrader_shows_the_class_scores(page, lab, graded, screenshot):
 def test_the_formgrader_shows_the_kits_check_tables(page, lab, graded, screenshot):
     """Opening a graded notebook in the formgrader, does the instructor see the kit's check table for every part,
     with each of its checks (public and hidden) and the points recorded for the cell?"""
-    page.goto(lab.url("login"))
-    page.goto(lab.url(f"formgrader/gradebook/attention/{FIRST.notebook.removesuffix('.ipynb')}"))
-    link = page.locator("a.name-shown", has_text="ada")
-    link.wait_for(state="attached")
-    page.goto(lab.url(link.get_attribute("href").lstrip("/")))
+    open_graded_notebook(page, lab, "ada")
     page.wait_for_selector("table")
     text = page.locator("body").inner_text()
     screenshot("formgrader-submission", page.locator("table", has_text="passed").first)
@@ -99,11 +105,7 @@ def test_the_formgrader_renders_formulas_offline(page, lab, graded, screenshot):
     context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
     view = context.new_page()
     offline(view)
-    view.goto(lab.url("login"))
-    view.goto(lab.url(f"formgrader/gradebook/attention/{FIRST.notebook.removesuffix('.ipynb')}"))
-    link = view.locator("a.name-shown", has_text="ada")
-    link.wait_for(state="attached")
-    view.goto(lab.url(link.get_attribute("href").lstrip("/")))
+    open_graded_notebook(view, lab, "ada")
     typeset, raw = formulas_rendered(view, RAW_FORMULA)
     screenshot("formgrader-formulas", view)
     context.close()
@@ -158,11 +160,7 @@ def test_the_formgrader_and_feedback_pages_show_no_prompts_and_tables_that_fit(p
     """On a graded notebook's formgrader page and on its feedback page (bob's, whose checks all fail with messages
     and hints): is there no "In [ ]:" or "Out[ ]:" prompt, and does every one of the kit's tables and outputs fit
     its box (long lines wrap instead of running out of sight)?"""
-    page.goto(lab.url("login"))
-    page.goto(lab.url(f"formgrader/gradebook/attention/{FIRST.notebook.removesuffix('.ipynb')}"))
-    link = page.locator("a.name-shown", has_text="bob")
-    link.wait_for(state="attached")
-    page.goto(lab.url(link.get_attribute("href").lstrip("/")))
+    open_graded_notebook(page, lab, "bob")
     page.wait_for_selector("table:has-text('failed'), table:has-text('error')")
     pages = {"formgrader": (page.locator("body").inner_text(), page.evaluate(OVERFLOWING))}
     screenshot("formgrader-no-prompts")
