@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Callable
 
-from .sandboxed.channel import ErrorKind
+from .sandboxed.errors import ErrorKind
 
 
 class Against(StrEnum):

@@ -1,7 +1,7 @@
 """Turn observations into a scored report: choose the checks, plan their probes, judge, name mistakes.
 
 The engine knows no exercise and holds no reference. Public checks compare with the committed
-fixtures (stored.py). Hidden checks compare with an Oracle the caller hands in: the instructor's
+fixtures (fixture_reader.py). Hidden checks compare with an Oracle the caller hands in: the instructor's
 side has one (instructor/reference.py), the student kit has none and never selects hidden checks.
 """
 import importlib
@@ -12,12 +12,12 @@ from typing import Iterable, Protocol
 
 import torch
 
-from . import pictures, registry, stored
+from . import fixture_reader, pictures, registry
 from .checks import Against, CheckResult, Report, Status
 from .compare import course_tolerances
-from .course import CourseSettings
+from .course_settings import CourseSettings
 from .diagnosis import best_matches, explain_error, stored_variants
-from .sandboxed.channel import ErrorKind
+from .sandboxed.errors import ErrorKind
 from .sandboxed.protocol import parse
 
 NOT_GRADED = (ErrorKind.TIMEOUT, ErrorKind.CRASH, ErrorKind.REFUSED)  # the submission, not one check, failed
@@ -57,7 +57,7 @@ def plan(checks, exercise, seed):
     planned = []
     for check in checks:
         if check.public:
-            entry = stored.fixtures(exercise).get(check.id)
+            entry = fixture_reader.fixtures(exercise).get(check.id)
             planned.append(None if entry is None else entry["probes"])
         else:
             if seed is None:
@@ -148,7 +148,7 @@ def verdict(check, probes, observed, expected):
 def expected(check, exercise, probes, oracle):
     """What the check compares with: the fixture's observations, the oracle's, or nothing."""
     if check.against == Against.FIXTURE:
-        return stored.fixtures(exercise)[check.id]["expected"]
+        return fixture_reader.fixtures(exercise)[check.id]["expected"]
     if check.against == Against.REFERENCE:
         return oracle.expected(exercise, probes)
     return None
@@ -170,7 +170,7 @@ def judge(check, exercise, probes, observed, oracle=None):
     # inputs (and, see _keep_consistent_hints, on every check it passed), or when the error itself says
     # what is wrong; otherwise the message alone says which behaviour failed, on which input.
     if check.public:
-        variants = stored_variants(stored.fixtures(exercise).get(check.id, {}).get("variants", {}))
+        variants = stored_variants(fixture_reader.fixtures(exercise).get(check.id, {}).get("variants", {}))
     else:
         variants = oracle.candidates(exercise, probes)
     result = _result(check, status, message, cause=ErrorKind(errors[0]["kind"]) if errors else None)
@@ -218,7 +218,7 @@ def _keep_consistent_hints(exercise, report, planned, oracle):
 
 def _mistake_fails(exercise, key, check, probes, oracle):
     if check.public:
-        return key in stored.fixtures(exercise).get(check.id, {}).get("failed_by", [])
+        return key in fixture_reader.fixtures(exercise).get(check.id, {}).get("failed_by", [])
     return oracle.fails(exercise, key, check, probes)
 
 

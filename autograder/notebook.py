@@ -15,7 +15,7 @@ import warnings
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 from .sandboxed.probes import observer
-from .sandboxed.channel import ErrorKind
+from .sandboxed.errors import ErrorKind
 from .selfcheck import check_namespace, part_points
 
 

@@ -42,11 +42,11 @@ def pytest_collect_file(file_path, parent):
 
 class SubmissionFile(pytest.File):
     def collect(self):
-        from . import course, engine
+        from . import course_settings, engine
         from .discovery import infer_exercise
 
         self.exercise = infer_exercise(self.path)
-        for check in engine.select(self.exercise, public_only=True, course=course.current()):
+        for check in engine.select(self.exercise, public_only=True, course=course_settings.current()):
             yield CheckItem.from_parent(self, name=check.id.split(".", 1)[1], check_id=check.id, title=check.title)
 
     def report(self):

@@ -6,7 +6,7 @@ notebooks' check cells. It holds no reference and runs no hidden check; the cour
 """
 from pathlib import Path
 
-from . import course as course_settings
+from . import course_settings
 from . import engine, registry
 from .discovery import infer_exercise, known_exercise
 from .sandboxed.loader import load

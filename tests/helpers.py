@@ -265,7 +265,7 @@ def reference_answers(exercise):
 def grade_file(path, exercise, seed=7, settings=None):
     """Every check, public and hidden, on one submission loaded in this process (grading's own function)."""
     from autograder.instructor.grading import run_checks
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
     from autograder.sandboxed.loader import load
     from autograder.sandboxed.probes import observer
 
@@ -300,7 +300,7 @@ def named_mistake(exercise, public=False):
     (on a public check, where public is True)."""
     from autograder.instructor import known_mistakes as mistakes
     from autograder.instructor.grading import run_checks
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
     from autograder.sandboxed.probes import observer
 
     for mistake in mistakes.for_exercise(exercise):

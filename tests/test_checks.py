@@ -6,9 +6,9 @@ import pytest
 from autograder import engine, registry
 from autograder.instructor import known_mistakes as mistakes, reference
 from autograder.instructor.grading import run_checks
-from autograder.instructor.settings import KitSettings
+from autograder.instructor.kit_settings import KitSettings
 from autograder.sandboxed.probes import observer as in_process
-from autograder.sandboxed.channel import ErrorKind
+from autograder.sandboxed.errors import ErrorKind
 from helpers import (EXERCISES, FIRST, ROOT, grade_file, grade_variant, notebook_answers, source, write_module,
                      write_notebook)
 
@@ -192,14 +192,14 @@ def test_published_answers_kept_earn_nothing_at_grading(tmp_path, exercise):
     draws fresh inputs of the same kind for them, fail every one of them and say why?"""
     import torch
 
-    from autograder import stored
+    from autograder import fixture_reader
     from autograder.sandboxed import wire
     from autograder.selfcheck import check_namespace
     from autograder.sandboxed.loader import load
 
     namespace = {}
     exec(LOOKUP_KEY, namespace)
-    fixtures = stored.fixtures(exercise)
+    fixtures = fixture_reader.fixtures(exercise)
     kept = {check.id for check in registry.checks(exercise) if check.redrawn}
     assert {check.id for check in registry.checks(exercise) if check.against == "fixture"} <= kept
     for check in registry.checks(exercise):  # a redraw changes nothing for probes the generator does not reach

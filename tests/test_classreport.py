@@ -2,10 +2,10 @@
 import csv
 
 from autograder import registry
-from autograder.course import CourseSettings
+from autograder.course_settings import CourseSettings
 from autograder.instructor import classreport, known_mistakes as mistakes, reference
 from autograder.instructor.grading import run_checks
-from autograder.instructor.settings import KitSettings
+from autograder.instructor.kit_settings import KitSettings
 from autograder.sandboxed.probes import observer
 from helpers import FIRST, named_mistake
 

@@ -210,7 +210,7 @@ class _Terminal(io.StringIO):
 
 def test_progress_shows_on_a_terminal_only():
     """Does a batch show `graded k/n` on a terminal, and nothing in a log file?"""
-    from autograder.instructor.grade_command import Progress
+    from autograder.instructor.batch import Progress
 
     terminal, log = _Terminal(), io.StringIO()
     for stream in (terminal, log):

@@ -39,7 +39,7 @@ def file_line(shown):
 def test_explain_points_at_the_lines_that_define_a_check(exercise):
     """For a fixture check and a hidden check of every exercise, does `explain` name the line that declares the id,
     the functions that draw its inputs and judge it, and each known mistake that fails it, at their lines?"""
-    from autograder import stored
+    from autograder import fixture_reader
 
     checks = registry.checks(exercise)
     chosen = [next(check for check in checks if check.id.endswith("_fixture")),
@@ -61,7 +61,7 @@ def test_explain_points_at_the_lines_that_define_a_check(exercise):
         for name, shown in mistakes:
             assert f'"{name}"' in file_line(shown)
         if check.public:
-            assert [name for name, _ in mistakes] == stored.fixtures(exercise)[check.id]["failed_by"]
+            assert [name for name, _ in mistakes] == fixture_reader.fixtures(exercise)[check.id]["failed_by"]
     assert any(int(re.search(r"fail it: (\d+)", block)[1]) > 0 for block in blocks)
 
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from autograder import engine, stored
-from autograder.instructor import fixtures
+from autograder import engine, fixture_reader
+from autograder.instructor import fixture_writer
 from helpers import EXERCISES, FIRST, ROOT, run_kit
 
 # Another machine, emulated: torch's kernels without vector units (ATEN_CPU_CAPABILITY=default picks
@@ -21,9 +21,9 @@ ELSEWHERE = {"ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "3", "MKL_NUM_
 def written_elsewhere(tmp_path_factory):
     """{exercise: fixture text} as a build on the other machine writes it."""
     folder = tmp_path_factory.mktemp("elsewhere")
-    script = ("import sys; from pathlib import Path; from autograder.instructor import fixtures\n"
+    script = ("import sys; from pathlib import Path; from autograder.instructor import fixture_writer\n"
               "for exercise in sys.argv[2:]:\n"
-              "    Path(sys.argv[1], exercise + '.json').write_text(fixtures.expected_fixtures(exercise))\n")
+              "    Path(sys.argv[1], exercise + '.json').write_text(fixture_writer.expected_fixtures(exercise))\n")
     subprocess.run([sys.executable, "-c", script, str(folder), *EXERCISES], check=True, cwd=ROOT,
                    env=dict(os.environ, **ELSEWHERE), capture_output=True)
     return {exercise: (folder / f"{exercise}.json").read_text() for exercise in EXERCISES}
@@ -32,7 +32,7 @@ def written_elsewhere(tmp_path_factory):
 def test_fixtures_written_elsewhere_are_current_here(written_elsewhere):
     """Does a fixture written with other kernels and threads count as the same as the committed one?"""
     for exercise, text in written_elsewhere.items():
-        assert fixtures.equivalent(text, stored.path(exercise).read_text()), exercise
+        assert fixture_writer.equivalent(text, fixture_reader.path(exercise).read_text()), exercise
 
 
 def test_equivalence_still_sees_a_real_change(written_elsewhere):
@@ -41,10 +41,10 @@ def test_equivalence_still_sees_a_real_change(written_elsewhere):
     data = json.loads(written_elsewhere[FIRST.id])
     entry = data["dict"][compared]["dict"]
     entry["expected"][0]["dict"]["outputs"][0]["data"][0] *= 1 + 1e-6
-    assert not fixtures.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
+    assert not fixture_writer.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
     data = json.loads(written_elsewhere[FIRST.id])
     data["dict"][compared]["dict"]["probes"][0]["dict"]["label"] += " "
-    assert not fixtures.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
+    assert not fixture_writer.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
 
 
 @pytest.mark.slow

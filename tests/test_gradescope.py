@@ -181,7 +181,7 @@ def test_the_top_level_score_never_passes_the_course_maximum():
     from autograder.instructor import reference
     from autograder.instructor.gradescope import results
     from autograder.instructor.grading import run_checks
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
     from autograder.sandboxed.probes import observer
 
     settings = KitSettings()

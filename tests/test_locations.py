@@ -23,7 +23,7 @@ GRADE = """
 import json, sys
 from autograder.discovery import discover
 from autograder.instructor import grading, sandbox
-from autograder.instructor.settings import load
+from autograder.instructor.kit_settings import load
 
 starts = []
 original = sandbox.Worker._start

@@ -6,7 +6,7 @@ import torch
 
 from autograder import registry
 from autograder.instructor import bundle, precomputed, reference
-from autograder.instructor.settings import load
+from autograder.instructor.kit_settings import load
 from autograder.sandboxed import wire
 from autograder.sandboxed.probes import describe, observe
 

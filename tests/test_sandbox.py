@@ -760,7 +760,7 @@ def test_a_slow_load_and_hanging_checks_cost_a_bounded_time(tmp_path):
     have used up their budget, instead of paying load and timeout again for every check?"""
     from autograder.discovery import discover
     from autograder.instructor.grading import grade_all
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
 
     (tmp_path / FILE).write_text(SLOW_AND_HANGING)
     settings = KitSettings(probe_timeout=0.3, load_timeout=1.5)
@@ -798,7 +798,7 @@ def test_slow_calls_add_up_to_a_bounded_time_per_submission(tmp_path):
     run counted as timeouts that say why, while the student graded after it keeps full marks?"""
     from autograder.discovery import discover
     from autograder.instructor.grading import grade_all
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
 
     for student, text in (("slow", SLOW_BUT_CORRECT), ("zed", HONEST)):
         (tmp_path / "submitted" / student).mkdir(parents=True)
@@ -823,7 +823,7 @@ def test_a_child_that_ends_its_answers_and_lingers_is_charged_for_it(tmp_path):
     run budget, so that the budget still stops it?"""
     from autograder.discovery import discover
     from autograder.instructor.grading import grade_all
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
 
     assert LINGERS != SLOW_BUT_CORRECT
     (tmp_path / FILE).write_text(LINGERS)
@@ -853,7 +853,7 @@ def test_answers_are_bounded_per_submission_as_well_as_per_answer(tmp_path):
     from autograder.discovery import discover
     from autograder.instructor.grading import grade
     from autograder.instructor.sandbox import Limits, WorkerPool
-    from autograder.instructor.settings import KitSettings
+    from autograder.instructor.kit_settings import KitSettings
 
     (tmp_path / FILE).write_text(HOARDS)
     target, = discover([tmp_path / FILE])[0]

@@ -3,7 +3,7 @@ setting that names nothing refused with a message?"""
 import csv
 import json
 
-from autograder import engine, registry, stored
+from autograder import engine, fixture_reader, registry
 from helpers import FIRST, named_mistake, run_kit, source
 
 CLASS = FIRST.parts[-1]
@@ -11,7 +11,7 @@ CLASS = FIRST.parts[-1]
 
 def forward_check():
     """A public check of the first exercise's class whose probes call forward."""
-    entries = stored.fixtures(FIRST.id)
+    entries = fixture_reader.fixtures(FIRST.id)
     return next(check for check in engine.select(FIRST.id, public_only=True)
                 if check.part == CLASS and not any(probe.get("inspect") for probe in entries[check.id]["probes"]))
 

@@ -11,7 +11,7 @@ from autograder import engine, registry
 from autograder.instructor import sandbox
 from autograder.instructor.reference import REFERENCE
 from autograder.sandboxed import wire, worker
-from autograder.sandboxed.channel import ErrorKind
+from autograder.sandboxed.errors import ErrorKind
 from helpers import EXERCISES
 
 numbers = st.one_of(st.integers(-(1 << 70), 1 << 70), st.floats(allow_nan=True, allow_infinity=True), st.booleans())

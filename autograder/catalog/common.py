@@ -6,7 +6,7 @@ import torch
 from ..behaviour import outputs_differ
 from ..checks import Against, Check
 from ..compare import PRINTED, mismatch, shape_text
-from ..sandboxed.channel import ErrorKind
+from ..sandboxed.errors import ErrorKind
 
 PROJECTIONS = ("W_query", "W_key", "W_value")
 

@@ -127,13 +127,13 @@ def with_tables(text):
 
 
 def fixture_files(made, only):
-    from . import fixtures  # imports torch: only a build that has work to do pays for it
+    from . import fixture_writer  # imports torch: only a build that has work to do pays for it
 
-    return fixtures.generated_files(made, only)
+    return fixture_writer.generated_files(made, only)
 
 
 def precomputed_files(made, only):
-    from . import precomputed  # imports torch, as fixtures do
+    from . import precomputed  # imports torch, as fixture_writer does
 
     files = precomputed.generated_files(made, only)
     precomputed.forget()
@@ -203,15 +203,15 @@ def main(*, check=False, only=None):
 
 def current(path, text):
     """Whether the file at path already holds text. Fixtures and the precomputed answers hold floats, whose last
-    bits depend on the machine that wrote them: they compare to a tolerance (fixtures.PORTABLE), so a build
+    bits depend on the machine that wrote them: they compare to a tolerance (fixture_writer.PORTABLE), so a build
     elsewhere neither fails the check nor rewrites them."""
-    from .. import stored
-    from . import fixtures, precomputed
+    from .. import fixture_reader
+    from . import fixture_writer, precomputed
 
     if not path.exists():
         return False
-    if path.parent in (stored.FIXTURES, precomputed.FOLDER):
-        return fixtures.equivalent(path.read_text(), text)
+    if path.parent in (fixture_reader.FIXTURES, precomputed.FOLDER):
+        return fixture_writer.equivalent(path.read_text(), text)
     if path.parent == ROOT / "release" / ASSIGNMENT:
         return _without_python_version(path.read_text()) == _without_python_version(text)
     return path.read_text() == text

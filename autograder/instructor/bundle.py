@@ -12,7 +12,7 @@ from .. import registry
 from ..selfcheck import part_points
 from . import ROOT
 from .build import notebook_table
-from .settings import load
+from .kit_settings import load
 
 NAME = "attention-student"
 # nbgrader for its Validate button, pinned as the course's; autograder/jupyter/ switches off its instructor tools

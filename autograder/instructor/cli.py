@@ -44,7 +44,7 @@ def add_verbs(verbs):
 def run(args, rest):
     """Run an instructor's verb; returns the exit code. Refusals (settings, sandbox) are said in one line."""
     from .sandbox import SandboxError
-    from .settings import SettingsError
+    from .kit_settings import SettingsError
 
     try:
         if args.verb == "gradescope":  # its own verbs: build, run
@@ -59,7 +59,7 @@ def run(args, rest):
             settings, found, pool = early_start(args.paths, exercise=args.exercise, jobs=args.jobs, timeout=args.timeout,
                                                 isolate=args.isolate)
             try:
-                from .grade_command import main as grade_main  # torch, imported while the workers boot theirs
+                from .batch import main as grade_main  # torch, imported while the workers boot theirs
 
                 grade_main(paths=args.paths, exercise=args.exercise, json_out=args.json_out, seed=args.seed,
                            summary_only=args.summary, out=args.out, settings=settings, found=found, pool=pool)
@@ -72,7 +72,7 @@ def run(args, rest):
 
             return build_main(check=args.check, only=args.exercises)
         if args.verb == "config":
-            from .settings import describe, load
+            from .kit_settings import describe, load
 
             print(describe(load()))
             return 0

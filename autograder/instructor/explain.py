@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from .. import engine, registry, stored
+from .. import engine, fixture_reader, registry
 from ..checks import Against
 from . import ROOT, known_mistakes as mistakes
 
@@ -57,9 +57,9 @@ def failing_mistakes(check, exercise):
     """The known mistakes that fail the check: read from the fixtures for a public check, asked of the reference
     on the course's seed for a hidden one."""
     if check.public:
-        return stored.fixtures(exercise).get(check.id, {}).get("failed_by", [])
+        return fixture_reader.fixtures(exercise).get(check.id, {}).get("failed_by", [])
     from .reference import REFERENCE
-    from .settings import load
+    from .kit_settings import load
 
     probes = engine.plan([check], exercise, load().hidden_seed)[0]
     return [found.id for found in mistakes.for_exercise(exercise) if REFERENCE.fails(exercise, found.id, check, probes)]
@@ -83,7 +83,7 @@ def explain(check_id):
     if check.redrawn:
         lines.append(f"redrawn    {function_at(check.redraw or check.probes)}, judged by "
                      f"{function_at(check.redraw_judge or check.judge)}")
-    lines.append("compares   " + COMPARES[check.against].format(fixture=where(stored.path(exercise), 1).rsplit(":", 1)[0],
+    lines.append("compares   " + COMPARES[check.against].format(fixture=where(fixture_reader.path(exercise), 1).rsplit(":", 1)[0],
                                                                  exercise=exercise))
     failing = failing_mistakes(check, exercise)
     lines.append(f"known mistakes that fail it: {len(failing)}")

@@ -115,7 +115,7 @@ def run(*, submission, out):
     try:
         # the workers boot torch while the grader imports its own
         settings, found, pool = early_start([submission], one_student=True)
-        from .grade_command import main as grade
+        from .batch import main as grade
 
         notes = [f"{shown(path, submission)} was not graded: {why}" for path, why in found[1]
                  if Path(path).suffix in (".ipynb", ".py") or "files" in why]

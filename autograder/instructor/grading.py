@@ -1,13 +1,13 @@
 """Grading, without input or output: every check of a submission, run in the sandbox and judged here.
 
-The command line (grade_command.py), the nbgrader plugin and Gradescope all grade through
+The command line (batch.py), the nbgrader plugin and Gradescope all grade through
 grade(); the reference enters only as the engine's oracle (reference.py).
 """
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import engine, registry
-from ..sandboxed.channel import ErrorKind, failure
+from ..sandboxed.errors import ErrorKind, failure
 from .reference import REFERENCE, asked
 from .sandbox import WorkerPool
 

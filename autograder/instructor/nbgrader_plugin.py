@@ -46,7 +46,7 @@ class SandboxedChecks(NbGraderPreprocessor):
         from ..report import text
         from .grading import grade, refuse
         from .sandbox import copy_siblings
-        from .settings import KitSettings
+        from .kit_settings import KitSettings
 
         name = f"{resources['unique_key']}.ipynb"
         exercise = infer_exercise(name)
@@ -108,7 +108,7 @@ def start_worker(config):
     """Start the plugin's worker now, in the background: nbgrader_config.py calls this when the command is
     `nbgrader autograde`, so the worker imports torch while nbgrader reads its gradebook and the notebooks, not
     after. A refusal (no sandbox) is raised where the first notebook is graded, as before."""
-    from .settings import KitSettings
+    from .kit_settings import KitSettings
 
     _pool_for(KitSettings(config=config), wait=False)
 

@@ -9,7 +9,7 @@ A file answers only while it was made from the code that would answer now: its "
 the reference, the code that runs a probe and the oracle, and torch's version. Anything else (a reference
 edited since the build, another torch) and the oracle computes the answers as before. A probe drawn from
 another seed has another key and is computed too. The floats were written by the build's machine; another
-machine's last bits differ by far less than any judge's tolerance (fixtures.PORTABLE), which is also how
+machine's last bits differ by far less than any judge's tolerance (fixture_writer.PORTABLE), which is also how
 `build --check` compares them. Students never receive these files: the bundle leaves out instructor/.
 """
 import hashlib
@@ -80,7 +80,7 @@ def expected_text(exercise, settings=None):
     """The file of one exercise, as JSON text: the reference's answers on every probe a grade with the course's
     seed compares with it."""
     from . import reference
-    from .settings import load
+    from .kit_settings import load
 
     settings = settings or load()
     answers = {}

@@ -7,7 +7,7 @@ from .. import engine
 from ..checks import Report
 from ..notebook import _display, _in_process
 from .grading import run_checks
-from .settings import load
+from .kit_settings import load
 
 
 def score(exercise, part, namespace):

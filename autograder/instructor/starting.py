@@ -3,7 +3,7 @@ submissions, and start the workers in the background (`grade` and Gradescope's r
 own from the course's config). Nothing here imports torch."""
 from ..discovery import discover
 from .sandbox import WorkerPool
-from .settings import load
+from .kit_settings import load
 
 def early_start(paths, *, exercise=None, jobs=None, timeout=None, isolate=None, one_student=False):
     """(settings, what discovery found, workers starting in the background), before the grader imports torch:

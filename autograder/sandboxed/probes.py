@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from .channel import ErrorKind, failure
+from .errors import ErrorKind, failure
 from .protocol import Call, Decode, Describe, ProbeSpecError, parse
 from .memory import PeakMemory
 from .wire import _DTYPES

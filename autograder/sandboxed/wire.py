@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from .channel import ErrorKind
+from .errors import ErrorKind
 
 _DTYPES = {str(dtype).removeprefix("torch."): dtype for dtype in (torch.float32, torch.float64, torch.int64, torch.bool)}
 

@@ -42,7 +42,8 @@ import torch  # noqa: F401  (the point of a warm worker: every child starts with
 
 from . import wire
 from .loader import SubmissionError, load
-from .channel import ErrorKind, Lines, failure
+from .errors import ErrorKind, failure
+from .lines import Lines
 from .probes import observe, warm
 
 ZYGOTE = None  # set in main()

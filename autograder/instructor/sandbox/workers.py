@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...sandboxed.channel import ErrorKind, Lines, failure
+from ...sandboxed.errors import ErrorKind, failure
+from ...sandboxed.lines import Lines
 from .bubblewrap import (INBOX_MOUNT, KIT_MOUNT, SANDBOX_UID, _ENVIRONMENT, IsolationError, Runtime, SandboxError,
                          _bubblewrap_command, isolation_problem, refusal)
 from .cgroups import CONFINED_EXTRA, CONFINED_PROCESSES, Confinement

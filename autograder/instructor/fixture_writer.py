@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from .. import engine, registry, stored
+from .. import engine, fixture_reader, registry
 from ..checks import Against, Status
 from ..diagnosis import same_observations
 from ..sandboxed import wire
@@ -92,4 +92,4 @@ def _close(x, y, rtol, atol):
 def generated_files(made=None, only=None):
     """{path: text} of every fixture file, or of the exercises in only (a build step: it needs nothing the other
     steps make)."""
-    return {stored.path(exercise): expected_fixtures(exercise) for exercise in (only or registry.ids())}
+    return {fixture_reader.path(exercise): expected_fixtures(exercise) for exercise in (only or registry.ids())}

@@ -1,6 +1,6 @@
 """The committed fixtures, as the public checks read them: autograder/fixtures/<exercise>.json.
 
-{check id: {"probes", "expected" (fixture checks), "variants", "failed_by"}}; instructor/fixtures.py
+{check id: {"probes", "expected" (fixture checks), "variants", "failed_by"}}; instructor/fixture_writer.py
 writes them from the reference, and students receive them instead of the reference.
 """
 import json

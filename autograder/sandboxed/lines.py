@@ -1,29 +1,9 @@
-"""The channel's own parts, which need no torch: line reading with limits, error kinds, the kit's failures.
-
-The grader's side of the sandbox imports only this (and wire.py when it decodes), so workers can start
-while the grader is still importing torch.
+"""Lines from a pipe with a deadline each and a cap on their size: how the grader reads its workers. No torch,
+so workers can start while the grader is still importing it.
 """
 import os
 import select
 import time
-from enum import StrEnum
-
-
-class ErrorKind(StrEnum):
-    """What went wrong, in a field of its own: a student's exception may be called anything, even Timeout."""
-
-    RAISED = "raised"  # student code raised; "type" names the exception's class
-    STUB = "stub"  # NotImplementedError: a stub not filled in yet
-    PROBE = "probe"  # the kit could not run this probe on the code (a name missing, a layer misshapen)
-    TIMEOUT = "timeout"  # the code ran past its time
-    CRASH = "crash"  # its process died, or answered outside the protocol
-    REFUSED = "refused"  # the submission could not be handed to a worker (too large, unreadable)
-
-
-def failure(kind, message):
-    """An error report that is not an exception in student code (kind: TIMEOUT, CRASH or REFUSED)."""
-    return {"kind": kind, "type": "", "message": message, "stage": "running the submission", "where": "", "code": "",
-            "call": "", "unbound": ""}
 
 
 class Lines:

@@ -1,4 +1,5 @@
-"""`python -m autograder grade`: find submissions, grade them (grading.py), print and write the results."""
+"""A batch of submissions end to end, for `grade` and Gradescope's run: find them, grade them (grading.py), show
+progress, print the tables and write the results."""
 import json
 import sys
 import threading
@@ -9,7 +10,7 @@ from ..discovery import discover
 from ..report import printable, summary, text
 from ..sandboxed.loader import SubmissionError
 from .grading import grade_all
-from .settings import load as load_settings
+from .kit_settings import load as load_settings
 
 
 class Progress:

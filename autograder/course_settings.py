@@ -1,6 +1,6 @@
 """The instructor's settings that change what students see, as the self-check reads them.
 
-An instructor sets them in nbgrader_config.py (c.KitSettings, instructor/settings.py); the student
+An instructor sets them in nbgrader_config.py (c.KitSettings, instructor/kit_settings.py); the student
 kit carries them as autograder/course.json, which `bundle` writes. Where there is no such file
 (the course's own checkout, a plain install), the catalog's points and checks stand.
 """

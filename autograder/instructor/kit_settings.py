@@ -12,7 +12,7 @@ from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
 from .. import registry
-from ..course import CourseSettings
+from ..course_settings import CourseSettings
 from . import ROOT
 from .sandbox import Limits
 
