@@ -23,7 +23,7 @@ system:
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "note: without /usr/bin/chromium the browser tests (tests/browser/) are skipped"
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PIP) install -r requirements.txt
 	$(PIP) install --no-deps --editable .

@@ -4,8 +4,6 @@ The engine knows no exercise and holds no reference. Public checks compare with 
 fixtures (fixture_reader.py). Hidden checks compare with an Oracle the caller hands in: the instructor's
 side has one (instructor/reference.py), the student kit has none and never selects hidden checks.
 """
-import importlib
-import inspect
 import zlib
 from dataclasses import replace
 from typing import Iterable, Protocol
@@ -244,7 +242,7 @@ def error_text(error):
 
 def signature_hint(exercise, error):
     """("signature", hint) when the check's arguments did not fit the signature called (the sandbox bound them with
-    inspect.signature: error["unbound"] says why): the signature the exercise fixes, read from its stub. An error
+    inspect.signature: error["unbound"] says why): the signature the exercise fixes, as its fixture file records it. An error
     raised inside a signature that fits, a TypeError included, is not the signature's doing and gets no hint."""
     if not error.get("unbound") or not error["stage"].startswith(("building ", "calling ")):
         return None
@@ -252,17 +250,9 @@ def signature_hint(exercise, error):
     if len(words) < 2:
         return None
     name = words[1].split("(")[0]  # "building Name(d_in=…)" / "calling Name.forward"
-    try:
-        stub = vars(importlib.import_module(f"exercises.{exercise}"))
-    except ModuleNotFoundError:
+    shown = fixture_reader.signatures(exercise).get(name)
+    if shown is None:
         return None
-    owner, _, method = name.partition(".")
-    target = stub.get(owner)
-    if method:
-        target = getattr(target, method, None)
-    if not callable(target):
-        return None
-    shown = f"{name}{inspect.signature(target)}".replace("(self, ", "(").replace("(self)", "()")
     return "signature", f"keep the signature the exercise gives: {shown} (the check's call does not fit yours: {error['unbound']})"
 
 

@@ -28,6 +28,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from autograder import registry  # noqa: E402
+from autograder.instructor import SOLUTIONS  # noqa: E402
 from autograder.sandboxed.memory import peak_bytes  # noqa: E402
 
 EXERCISE = registry.get(Path(__file__).stem)
@@ -39,7 +40,7 @@ def plain(query, key, value):
 
 
 def ways():
-    tiled = importlib.import_module(f"solutions.{EXERCISE.id}").tiled_attention
+    tiled = importlib.import_module(f"{SOLUTIONS}.{EXERCISE.id}").tiled_attention
     return {"tiled_attention (reference, Python loop)": lambda q, k, v: tiled(q, k, v, block_size=BLOCK),
             "plain softmax(QKᵀ/√d)V": plain,
             "F.scaled_dot_product_attention": F.scaled_dot_product_attention}

@@ -16,7 +16,7 @@ STUDENT_PYTHON = """
 import runpy, sys
 # this machine has the kit installed in editable mode, whose import finder would serve the course's modules
 sys.meta_path = [finder for finder in sys.meta_path if "editable" not in repr(finder).lower()]
-sys.modules["solutions"] = None
+sys.modules["autograder.instructor"] = None
 sys.argv = ["autograder", *sys.argv[1:]]
 runpy.run_module("autograder", run_name="__main__")
 """

@@ -127,7 +127,7 @@ def test_fixtures_hold_no_code():
         text = (ROOT / "autograder" / "fixtures" / f"{exercise}.json").read_text()
         data = json.loads(text)
         assert set(data) == {"dict"}
-        assert all(check.split(".")[0] == exercise for check in data["dict"])
+        assert all(check.split(".")[0] == exercise for check in data["dict"]["checks"]["dict"])
 
 
 def test_a_part_scores_the_same_alone_as_in_the_whole_exercise():
@@ -230,4 +230,4 @@ def test_published_answers_kept_earn_nothing_at_grading(tmp_path, exercise):
 def source_of_reference(exercise):
     from helpers import reference as reference_text, without_markers
 
-    return without_markers(reference_text(exercise)).replace("from .", "from solutions.")
+    return without_markers(reference_text(exercise)).replace("from .", "from autograder.instructor.solutions.")

@@ -39,11 +39,11 @@ def test_equivalence_still_sees_a_real_change(written_elsewhere):
     """Is a fixture whose expected value moved by 1e-6, or whose probe changed, no longer the same?"""
     compared = next(check.id for check in engine.select(FIRST.id, public_only=True) if check.against == "fixture")
     data = json.loads(written_elsewhere[FIRST.id])
-    entry = data["dict"][compared]["dict"]
+    entry = data["dict"]["checks"]["dict"][compared]["dict"]
     entry["expected"][0]["dict"]["outputs"][0]["data"][0] *= 1 + 1e-6
     assert not fixture_writer.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
     data = json.loads(written_elsewhere[FIRST.id])
-    data["dict"][compared]["dict"]["probes"][0]["dict"]["label"] += " "
+    data["dict"]["checks"]["dict"][compared]["dict"]["probes"][0]["dict"]["label"] += " "
     assert not fixture_writer.equivalent(json.dumps(data), written_elsewhere[FIRST.id])
 
 

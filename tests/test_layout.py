@@ -16,7 +16,7 @@ from autograder.instructor.sandbox import Runtime
 from helpers import ROOT
 
 KIT = ROOT / "autograder"
-FORBIDDEN_TO_STUDENTS = ("solutions", "autograder.instructor", "nbgrader", "traitlets")
+FORBIDDEN_TO_STUDENTS = ("autograder.instructor", "nbgrader", "traitlets")  # the reference included
 # The one import across: the command line adds the instructor's verbs where instructor/ is present.
 SEAM = {"autograder/__main__.py": {"autograder.instructor", "autograder.instructor.cli"}}
 
@@ -82,9 +82,39 @@ def test_the_import_walk_sees_a_crossing(tmp_path):
     """Would the walk above see an import of the reference hidden in a function, and a relative one?"""
     folder = tmp_path / "autograder" / "sandboxed"
     folder.mkdir(parents=True)
-    (folder / "leak.py").write_text("def f():\n    from ..instructor import reference\n    import solutions.x\n")
+    (folder / "leak.py").write_text("def f():\n    from ..instructor import reference\n"
+                                    "    import autograder.instructor.solutions.x\n")
     found = imports(folder / "leak.py", "autograder.sandboxed")
-    assert {"autograder.instructor.reference", "solutions.x"} <= found
+    assert {"autograder.instructor.reference", "autograder.instructor.solutions.x"} <= found
+
+
+def top_level_imports(path):
+    """The top-level packages of solutions/ or exercises/ a file imports or names to importlib, by those names."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        found |= {name for name in names if re.match(r"(solutions|exercises)(\.|$)", name)}
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):  # a module's name, for importlib
+            found |= {node.value for _ in [0] if re.match(r"(solutions|exercises)\.\w*$", node.value)}
+    return found
+
+
+def test_the_reference_has_one_import_name_and_the_stubs_none(tmp_path):
+    """Do the kit, its tests and benchmarks import the reference only as autograder.instructor.solutions (what the
+    wheel installs, and what setup.py maps solutions/ to) and the stubs of exercises/ never, so that nothing works
+    in the checkout only because its folder happens to be on sys.path?"""
+    for folder in (KIT, ROOT / "tests", ROOT / "benchmarks"):
+        for path in modules(folder):
+            if path.is_relative_to(ROOT / "tests" / "students") or path.is_relative_to(ROOT / "tests" / "corpus"):
+                continue  # submissions: they import what a student's file does
+            if path == ROOT / "tests" / "test_layout.py":
+                continue  # it spells the names it looks for
+            assert top_level_imports(path) == set(), path.relative_to(ROOT).as_posix()
+    leak = tmp_path / "leak.py"  # the walk sees each way in
+    leak.write_text('import importlib\nimport solutions.x\nfrom exercises import y\n'
+                    'importlib.import_module(f"solutions.{name}")\n')
+    assert top_level_imports(leak) == {"solutions.x", "exercises", "solutions."}
 
 
 def test_the_sandbox_and_the_student_kit_hold_the_student_side_only():

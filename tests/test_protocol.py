@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from autograder import engine, registry
+from autograder.instructor import SOLUTIONS
 from autograder.instructor.reference import REFERENCE
 from autograder.sandboxed import protocol
 from autograder.sandboxed.probes import observe, stand_in_class
@@ -60,7 +61,7 @@ def test_a_dict_and_its_parsed_probe_observe_alike():
     exercise = registry.ids()[0]
     import importlib
 
-    namespace = vars(importlib.import_module(f"solutions.{exercise}"))
+    namespace = vars(importlib.import_module(f"{SOLUTIONS}.{exercise}"))
     probes = [probe for probe in every_probe() if probe["target"] in namespace][:6]
     assert probes
     for probe in probes:

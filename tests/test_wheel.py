@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 
+from autograder import registry
 from helpers import ROOT, run_kit
 
 pytestmark = pytest.mark.slow
@@ -29,8 +30,10 @@ def test_a_wheel_grades_the_sample_class_as_the_checkout_does(tmp_path):
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("autograder/registry.py", "autograder/sandboxed/worker.py", "autograder/instructor/grading.py",
-                   "solutions/__init__.py", "exercises/__init__.py"):
+                   *(f"autograder/instructor/solutions/{exercise}.py" for exercise in registry.ids())):
         assert needed in names, needed
+    # nothing at site-packages' top level but the kit's package (and the wheel's own record)
+    assert {name.split("/")[0] for name in names if ".dist-info/" not in name} == {"autograder"}
     assert any(name.startswith("autograder/catalog/") and name.endswith("/hidden.py") for name in names)
     assert any(name.startswith("autograder/fixtures/") and name.endswith(".json") for name in names)
 
@@ -41,12 +44,30 @@ def test_a_wheel_grades_the_sample_class_as_the_checkout_does(tmp_path):
     elsewhere = tmp_path / "elsewhere"  # no checkout here: `python -m autograder` must come from the wheel
     shutil.copytree(ROOT / "samples" / "submitted", elsewhere / "submitted")
     environment = {"PYTHONPATH": str(site)}
-    where = subprocess.run([sys.executable, "-c", "import autograder, solutions; print(autograder.__file__, solutions.__file__)"],
+    where = subprocess.run([sys.executable, "-c", "import autograder, autograder.instructor.solutions as reference; "
+                            "print(autograder.__file__, reference.__file__)"],
                            cwd=elsewhere, capture_output=True, text=True, env=dict(os.environ, **environment))
     assert where.stdout.split() and all(path.startswith(str(site)) for path in where.stdout.split()), where.stdout
     from_wheel = run_kit("grade", "submitted", "--json", "-", "--jobs", "2", cwd=elsewhere, env=environment)
     from_checkout = run_kit("grade", ROOT / "samples" / "submitted", "--json", "-", "--jobs", "2")
     assert scores(from_wheel) == scores(from_checkout) and len(scores(from_wheel)) >= 3
+
+
+def test_the_gradescope_zip_installs_as_its_setup_script_installs_it(tmp_path):
+    """Does the source in the Gradescope zip (which holds the reference inside the kit, not in solutions/) build
+    a package with the reference where the grader imports it, and nothing else at the top level?"""
+    completed = run_kit("gradescope", "build", "--out", tmp_path / "autograder.zip")
+    assert completed.returncode == 0, completed.stderr
+    source = tmp_path / "source"
+    with zipfile.ZipFile(tmp_path / "autograder.zip") as archive:
+        archive.extractall(source)
+    assert not (source / "solutions").exists() and (source / "setup.py").exists()
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                            "--wheel-dir", str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    names = set(zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist())
+    assert {f"autograder/instructor/solutions/{exercise}.py" for exercise in registry.ids()} <= names
+    assert {name.split("/")[0] for name in names if ".dist-info/" not in name} == {"autograder"}
 
 
 def test_the_package_declares_what_requirements_pin():

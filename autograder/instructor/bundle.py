@@ -32,7 +32,7 @@ requires-python = ">=3.11"
 attention = "autograder.pytest_plugin"
 
 [tool.setuptools.packages.find]
-include = ["autograder*", "exercises*"]
+include = ["autograder*"]  # exercises/ is your working copy: graded from its files, never imported
 
 [tool.setuptools.package-data]
 autograder = ["fixtures/*.json", "course.json"]

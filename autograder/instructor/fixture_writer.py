@@ -3,6 +3,7 @@
 Public checks compare against these files, so students can check their work
 without the reference; hidden checks draw fresh inputs and never use them.
 """
+import inspect
 import json
 import math
 
@@ -21,9 +22,10 @@ FIXTURE_SEED = 20240917
 def expected_fixtures(exercise):
     """The fixture file of one exercise, as JSON text.
 
-    {check id: {"probes": [...], "expected": [...] (fixture checks only),
-                "variants": {misconception id: {"hint", "observations"}},
-                "failed_by": [misconception ids]}} for every public check. A variant is stored
+    {"checks": {check id: {"probes": [...], "expected": [...] (fixture checks only),
+                           "variants": {misconception id: {"hint", "observations"}},
+                           "failed_by": [misconception ids]}} for every public check,
+     "signatures": the stub's signatures (signatures())}. A variant is stored
     only where it behaves differently from the reference, since only then can it explain a
     failure; failed_by lists the known mistakes that fail the check, so that a submission
     which passes it is never told it makes one of them.
@@ -42,7 +44,28 @@ def expected_fixtures(exercise):
             if engine.verdict(check, probes, observed, entry.get("expected"))[0] != Status.PASSED:
                 entry["failed_by"].append(found.id)
         fixtures[check.id] = entry
-    return json.dumps(wire.encode(fixtures), sort_keys=True) + "\n"
+    return json.dumps(wire.encode({"checks": fixtures, "signatures": signatures(exercise)}), sort_keys=True) + "\n"
+
+
+def signatures(exercise):
+    """{"Name": "Name(…)", "Name.method": "Name.method(…)"} for every function and class the exercise's reference
+    defines (not those it imports) and every method a class defines, without self: the signatures the stub
+    gives, since the build leaves every line outside a solution region as it is."""
+    namespace = reference.namespace(exercise)
+    found = {}
+    for name, value in namespace.items():
+        if name.startswith("_") or getattr(value, "__module__", None) != namespace["__name__"]:
+            continue
+        if inspect.isfunction(value) or inspect.isclass(value):
+            found[name] = _shown(name, value)
+        if inspect.isclass(value):
+            found |= {f"{name}.{method}": _shown(f"{name}.{method}", function) for method, function in vars(value).items()
+                      if inspect.isfunction(function) and not method.startswith("_")}
+    return found
+
+
+def _shown(name, target):
+    return f"{name}{inspect.signature(target)}".replace("(self, ", "(").replace("(self)", "()")
 
 
 def _unquoted(observations):

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from . import ROOT
 
-KIT = ["autograder", "solutions", "exercises"]
-FILES = ["requirements.txt", "pyproject.toml", "nbgrader_config.py"]
+# folder in the course -> its place in the zip: the reference inside the kit, where an installed kit has it
+KIT = {"autograder": "autograder", "solutions": "autograder/instructor/solutions"}
+FILES = ["requirements.txt", "pyproject.toml", "setup.py", "nbgrader_config.py"]
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -49,10 +50,10 @@ def build(*, out):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for folder in KIT:
+        for folder, inside in KIT.items():
             for path in sorted((ROOT / folder).rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, path.relative_to(ROOT).as_posix())
+                    archive.write(path, f"{inside}/{path.relative_to(ROOT / folder).as_posix()}")
         for name in FILES:
             archive.write(ROOT / name, name)
         for name, script in (("setup.sh", SETUP), ("run_autograder", RUN)):

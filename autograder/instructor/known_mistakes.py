@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from .. import registry
+from . import SOLUTIONS
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Mistake:
     exercise: str = ""  # filled in from the folder that declares it
 
     def source(self):
-        text = Path(importlib.util.find_spec(f"solutions.{self.exercise}").origin).read_text()
+        text = Path(importlib.util.find_spec(f"{SOLUTIONS}.{self.exercise}").origin).read_text()
         for old, new in self.edits:
             if old not in text:
                 raise ValueError(f"mistake {self.id}: {old!r} is not in solutions/{self.exercise}.py")
@@ -71,15 +72,15 @@ def find(mistake_id):
 
 @cache
 def namespace(mistake_id):
-    """The globals of the mistake's module, built in the grader's package `solutions` (never next to student code)."""
+    """The globals of the mistake's module, built in the grader's package of the reference (never next to student code)."""
     return variant_namespace(find(mistake_id))
 
 
 def variant_namespace(variant):
     """The globals of any edit of the reference (a Mistake, or a correct variant in the tests), a new module each call."""
-    importlib.import_module(f"solutions.{variant.exercise}")  # its siblings, for relative imports
-    module = types.ModuleType(f"solutions._variant_{variant.id}")
-    module.__package__ = "solutions"
+    importlib.import_module(f"{SOLUTIONS}.{variant.exercise}")  # its siblings, for relative imports
+    module = types.ModuleType(f"{SOLUTIONS}._variant_{variant.id}")
+    module.__package__ = SOLUTIONS
     source, filename = variant.source(), f"<mistake {variant.id}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # so errors show their line
     exec(compile(source, filename, "exec"), module.__dict__)

@@ -22,6 +22,7 @@ import torch
 
 from .. import registry
 from ..sandboxed import wire
+from . import SOLUTIONS
 
 FOLDER = Path(__file__).resolve().parent / "precomputed"
 KIT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,7 @@ def made_from(exercise):
 
 
 def _reference_source(exercise):
-    return Path(importlib.util.find_spec(f"solutions.{exercise}").origin)
+    return Path(importlib.util.find_spec(f"{SOLUTIONS}.{exercise}").origin)
 
 
 @cache

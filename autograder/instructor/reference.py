@@ -24,7 +24,7 @@ from ..checks import Against, Status
 from ..sandboxed import wire
 from ..sandboxed.probes import observe, stand_in_class
 from ..sandboxed.protocol import parse
-from . import known_mistakes as mistakes, precomputed
+from . import SOLUTIONS, known_mistakes as mistakes, precomputed
 
 _CACHE_LIMIT = 4096  # answers kept; a run draws one set of probes per hidden check
 UNSEEDED = 0  # the global generator's state for a probe that names no seed (dropout in training mode, say)
@@ -75,7 +75,7 @@ def alone(namespace_for, probes):
 
 def namespace(exercise):
     """The reference module's globals."""
-    return vars(importlib.import_module(f"solutions.{exercise}"))
+    return vars(importlib.import_module(f"{SOLUTIONS}.{exercise}"))
 
 
 @cache

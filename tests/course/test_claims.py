@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from solutions.modern_attention import GroupedQueryAttention, apply_rope, tiled_attention
+from autograder.instructor.solutions.modern_attention import GroupedQueryAttention, apply_rope, tiled_attention
 
 
 def _padded_batch():

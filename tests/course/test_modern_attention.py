@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from autograder import registry
 from autograder.sandboxed.memory import peak_bytes
 from autograder.sandboxed.probes import observer
-from solutions.modern_attention import GroupedQueryAttention, apply_rope, kv_cache_bytes, tiled_attention
-from solutions.multi_head_attention import MultiHeadAttention
+from autograder.instructor.solutions.modern_attention import GroupedQueryAttention, apply_rope, kv_cache_bytes, tiled_attention
+from autograder.instructor.solutions.multi_head_attention import MultiHeadAttention
 
 EXERCISE = "modern_attention"
 

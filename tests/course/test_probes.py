@@ -100,7 +100,7 @@ def test_a_multi_head_layer_without_padding_loses_only_the_masking_point(tmp_pat
                                 "    def forward(self, x):\n        padding_mask = None\n").replace(
                                 "if x.dim() == 2:", "if False:")
     assert batched_only.count("if False:") == 1 and "padding_mask=None" not in batched_only
-    header = "import math\n\nimport torch\nfrom torch import nn\nfrom solutions.masked_self_attention import CausalSelfAttention\n\n"
+    header = "import math\n\nimport torch\nfrom torch import nn\nfrom autograder.instructor.solutions.masked_self_attention import CausalSelfAttention\n\n"
     report = grade_file(write_module(tmp_path, "multi_head_attention", header + batched_only), "multi_head_attention")
     assert [check.id for check in report.checks if check.status != "passed"] == ["multi_head_attention.mha_causality"]
     assert report.score == 9

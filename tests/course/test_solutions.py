@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from solutions.cross_attention import CrossAttention
-from solutions.masked_self_attention import CausalSelfAttention, causal_mask
-from solutions.multi_head_attention import MultiHeadAttention, MultiHeadAttentionWrapper
-from solutions.self_attention import SelfAttention, scaled_dot_product_attention
+from autograder.instructor.solutions.cross_attention import CrossAttention
+from autograder.instructor.solutions.masked_self_attention import CausalSelfAttention, causal_mask
+from autograder.instructor.solutions.multi_head_attention import MultiHeadAttention, MultiHeadAttentionWrapper
+from autograder.instructor.solutions.self_attention import SelfAttention, scaled_dot_product_attention
 
 ENCODINGS = torch.tensor([[1.16, 0.23], [0.57, 1.36], [4.41, -2.16]])
 SENTENCE = torch.tensor([[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],

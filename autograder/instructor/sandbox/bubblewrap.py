@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from ... import sandboxed
+from .. import SOLUTIONS
 from .filters import child_seccomp_program, seccomp_program
 
 
@@ -144,7 +145,7 @@ def interpreter_locations():
 def _hidden_locations():
     """Installed copies of the kit and of the reference, wherever they are (found without importing them)."""
     hidden = set()
-    for name in ("solutions", "autograder"):
+    for name in ("autograder", SOLUTIONS):  # the reference is inside the kit, or (editable) mapped elsewhere
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             hidden |= {Path(location).resolve() for location in spec.submodule_search_locations}
