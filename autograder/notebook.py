@@ -7,6 +7,7 @@ the hidden part (instructor/scoring.py, stripped from the release) leaves the
 part's score as the cell's value for nbgrader.
 """
 import builtins
+import html
 import io
 import os
 import sys
@@ -80,8 +81,6 @@ def _display(report, heading=None):
 
 def _heading(report, exercise, part):
     """Says what these checks are worth, and what the hidden ones add when the work is graded."""
-    import html
-
     hidden = part_points(exercise, part) - report.max_score
     line = f"<b>{html.escape(part)}</b>: {report.score:g} of {_points(report.max_score)} from these public checks"
     if hidden > 0:

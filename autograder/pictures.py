@@ -7,6 +7,7 @@ A failing check's evidence is the first probe whose outputs differ: the output i
 check compares them), taken at its first batch element, with the blocked cells of the probe's mask hatched.
 """
 import base64
+import html
 import io
 
 import torch
@@ -103,8 +104,6 @@ def png(found, hint=""):
 
 def img_tag(found, hint=""):
     """An <img> of png(), inline: a notebook, a feedback page and the formgrader show it without a file beside."""
-    import html
-
     alt = f"{found['name']}: yours, expected and their difference on {found['label']}"
     data = base64.b64encode(png(found, hint)).decode()
     return f"<img alt='{html.escape(alt, quote=True)}' src='data:image/png;base64,{data}'>"

@@ -3,6 +3,7 @@ outside its folder, what students receive never imports the reference or the ins
 exercise is a unit: its own files, and no engine, integration or test module that names it."""
 import ast
 import fnmatch
+import json
 import re
 import shutil
 import subprocess
@@ -115,6 +116,81 @@ def test_the_reference_has_one_import_name_and_the_stubs_none(tmp_path):
     leak.write_text('import importlib\nimport solutions.x\nfrom exercises import y\n'
                     'importlib.import_module(f"solutions.{name}")\n')
     assert top_level_imports(leak) == {"solutions.x", "exercises", "solutions."}
+
+
+# Modules that hand each verb or hook the modules it needs when it runs: the command line (a student's `check`
+# never loads the instructor's side), and pytest's plugin (loaded into every pytest run, --attention or not).
+DISPATCHERS = {"autograder/__main__.py", "autograder/instructor/cli.py", "autograder/pytest_plugin.py"}
+# What an import inside a function may put off: torch above all (the grader imports it while its workers boot
+# theirs), and libraries only one path needs.
+COSTLY = ("torch", "numpy", "matplotlib", "nbgrader", "traitlets", "nbformat", "nbconvert", "nh3", "defusedcsv",
+          "pyseccomp", "IPython", "ipykernel")
+TRIPWIRE = """
+import importlib, importlib.util, json, sys
+class Costly(BaseException):
+    pass
+class Tripwire:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in COSTLY:
+            raise Costly(name)
+        return None
+sys.meta_path.insert(0, Tripwire())
+costly = {}
+for name in NAMES:
+    try:
+        importlib.import_module(name)
+    except Costly as loaded:
+        costly[name] = str(loaded)
+print(json.dumps(costly))
+"""
+
+
+def function_imports(path):
+    """(line, module) of every import inside a function of the file, each name resolved to the module it is."""
+    package, found = package_of(path), []
+    for function in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import):
+                found += [(node.lineno, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                for alias in node.names:  # `from . import x` imports the module x; `from .y import z` imports y
+                    submodule = f"{base}.{alias.name}"
+                    found.append((node.lineno, submodule if (ROOT / submodule.replace(".", "/")).with_suffix(".py").exists()
+                                  or (ROOT / submodule.replace(".", "/")).is_dir() else base))
+    return found
+
+
+def costly_modules(names):
+    """{name: the costly module its import reaches} for those of names whose import loads one of COSTLY (seen by
+    a tripwire in a fresh interpreter, so nothing costly is actually loaded)."""
+    script = TRIPWIRE.replace("COSTLY", repr(COSTLY)).replace("NAMES", repr(sorted(names)))
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def test_an_import_inside_a_function_puts_off_only_what_costs():
+    """Is every import inside a function of the kit one that puts off a cost (a module whose import loads torch
+    or another costly library), or in a module that dispatches verbs, and never one of the standard library, so
+    that an import at the top says what a module needs?"""
+    found = [(path.relative_to(ROOT).as_posix(), line, name) for path in modules(KIT) for line, name in function_imports(path)]
+    assert len(found) > 10
+    assert [row for row in found if row[2].split(".")[0] in sys.stdlib_module_names] == []
+    judged = [row for row in found if row[0] not in DISPATCHERS]
+    costly = costly_modules({name for _, _, name in judged})
+    assert [f"{path}:{line} {name}" for path, line, name in judged if name not in costly] == []
+
+
+def test_the_tripwire_tells_a_costly_import_from_a_cheap_one():
+    """Does the check above see torch behind a kit module that imports it, and nothing behind one that does not?"""
+    costly = costly_modules({"autograder.sandboxed.wire", "autograder.registry", "json"})
+    assert costly.get("autograder.sandboxed.wire") == "torch" and "autograder.registry" not in costly and "json" not in costly
 
 
 def test_the_sandbox_and_the_student_kit_hold_the_student_side_only():

@@ -7,12 +7,19 @@ writes one test per check to /autograder/results/results.json. Each check has it
 own time limit (c.KitSettings.probe_timeout), so a hang costs that check and never
 reaches the platform's limit for the whole run.
 """
+import argparse
 import json
 import sys
 import zipfile
 from pathlib import Path
 
+from ..checks import Status
+from ..sandboxed.loader import SubmissionError
 from . import ROOT
+from .sandbox import SandboxError
+from .starting import early_start
+
+# Imported where used, since they import torch (the workers start importing theirs first): ..engine, ..report, .batch
 
 # folder in the course -> its place in the zip: the reference inside the kit, where an installed kit has it
 KIT = {"autograder": "autograder", "solutions": "autograder/instructor/solutions"}
@@ -70,7 +77,6 @@ def results(reports, problems=(), course=None, root=None):
     Gradescope records (without it, it adds up the tests): the reports' total, never above the course's
     maximum. root: the upload, so that the output names each file by its path in it."""
     from .. import engine
-    from ..checks import Status
     from ..report import printable
 
     tests = []
@@ -109,9 +115,6 @@ def run(*, submission, out):
     files too large and files past the first many thousands are passed over, and each of these is said in
     the output too.
     """
-    from ..sandboxed.loader import SubmissionError
-    from .starting import early_start
-
     pool = None
     try:
         # the workers boot torch while the grader imports its own
@@ -134,8 +137,6 @@ def run(*, submission, out):
 
 
 def main(argv):
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m autograder gradescope")
     verbs = parser.add_subparsers(dest="verb", required=True)
     make = verbs.add_parser("build", help="write the autograder zip to upload to Gradescope")
@@ -147,8 +148,6 @@ def main(argv):
     if args.verb == "build":
         build(out=args.out)
         return 0
-    from .sandbox import SandboxError
-
     try:
         run(submission=args.submission, out=args.out)
     except SandboxError as error:  # no grade at all rather than a grade from unisolated code

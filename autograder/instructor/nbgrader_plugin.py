@@ -19,14 +19,32 @@ from submitted/, not from nbgrader's copy. What the kit could not use is shown i
 """
 import atexit
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
+import nbformat
 from nbconvert.exporters import NotebookExporter
-from nbformat.v4 import new_output
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.corpus.words import generate_corpus_id
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.nbgraderformat import SCHEMA_VERSION
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from .. import registry
+from ..checks import Report
+from ..discovery import Target, infer_exercise
+from ..sandboxed.loader import SubmissionError, answer_cells, read_notebook
+from .kit_settings import KitSettings
+from .sandbox import SubmissionRefused, WorkerPool, copy_file, copy_siblings
+
+# Imported where used, since they import torch: ..report, .grading, .nbgrader_exchange (nbgrader loads this module
+# for every command); ipykernel too, for the one function that asks it.
 
 TEST_CELL = "test_{part}"  # the grade_id of a part's test cell, as the source notebooks name them
 KIT_METADATA = "attention_kit"  # notebook metadata RestoreLockedCells writes, SandboxedChecks reads
@@ -38,15 +56,8 @@ class SandboxedChecks(NbGraderPreprocessor):
     """Grade test cells in the sandbox instead of executing the student's notebook; settings: c.KitSettings."""
 
     def preprocess(self, nb, resources):
-        import nbformat
-
-        from .. import registry
-        from ..checks import Report
-        from ..discovery import Target, infer_exercise
         from ..report import text
         from .grading import grade, refuse
-        from .sandbox import copy_siblings
-        from .kit_settings import KitSettings
 
         name = f"{resources['unique_key']}.ipynb"
         exercise = infer_exercise(name)
@@ -94,8 +105,6 @@ class SandboxedChecks(NbGraderPreprocessor):
 
 def _pool_for(settings, wait=True):
     """The plugin's worker for these settings, started once per process (in the background with wait=False)."""
-    from .sandbox import WorkerPool
-
     limits = settings.limits()
     key = (limits, settings.isolation)
     if key not in _pools:
@@ -108,16 +117,12 @@ def start_worker(config):
     """Start the plugin's worker now, in the background: nbgrader_config.py calls this when the command is
     `nbgrader autograde`, so the worker imports torch while nbgrader reads its gradebook and the notebooks, not
     after. A refusal (no sandbox) is raised where the first notebook is graded, as before."""
-    from .kit_settings import KitSettings
-
     _pool_for(KitSettings(config=config), wait=False)
 
 
 def check_table(report, part):
     """The kit's check table for one test cell, under a line with its points and what of the submission the
     grader could not use (links, copies of cells, unreadable files), so that the student reads why."""
-    from html import escape
-
     from ..report import html_table
 
     heading = f"<p><b>{escape(part or report.exercise)}</b>: {report.score:g} of {report.max_score:g} points</p>"
@@ -135,7 +140,6 @@ def course_directory(configurable):
         if getattr(node, "coursedir", None) is not None:
             return node.coursedir
         node = node.parent
-    from nbgrader.coursedir import CourseDirectory
 
     return CourseDirectory(config=configurable.config)
 
@@ -183,12 +187,6 @@ class SubmissionExporter(NotebookExporter):
     its test cells back and SandboxedChecks scores them zero with that reason, where nbgrader would stop."""
 
     def from_filename(self, filename, resources=None, **kw):
-        from nbconvert.exporters.exporter import ResourcesDict
-        from nbformat.v4 import new_notebook
-
-        from ..sandboxed.loader import SubmissionError
-        from .sandbox import SubmissionRefused
-
         path = Path(filename)
         resources = ResourcesDict() if resources is None else resources
         if not isinstance(resources.get("metadata"), dict):
@@ -204,11 +202,6 @@ class SubmissionExporter(NotebookExporter):
 def read_submitted_notebook(path):
     """The notebook at path as a NotebookNode, read as the kit's loader reads it (the same verdict on a
     file that is not a notebook), never through a link; raises with a message for the student."""
-    import nbformat
-
-    from ..sandboxed.loader import read_notebook
-    from .sandbox import copy_file
-
     problem = file_problem(path)
     if problem:
         raise ValueError(problem)
@@ -265,7 +258,6 @@ class ReleaseCell:
 
     def metadata(self):
         """Its nbgrader metadata, written afresh in the current schema."""
-        from nbgrader.nbgraderformat import SCHEMA_VERSION
 
         meta = {"grade": self.points is not None and not self.task, "grade_id": self.name, "locked": self.locked,
                 "schema_version": SCHEMA_VERSION, "solution": self.solution, "cell_type": self.cell_type}
@@ -280,8 +272,6 @@ class ReleaseCell:
 
 def release_cells(db_url, notebook_id, assignment_id):
     """The ReleaseCells of one notebook, in the release's order, from the gradebook."""
-    from nbgrader.api import Gradebook
-
     with Gradebook(db_url) as gradebook:
         notebook = gradebook.find_notebook(notebook_id, assignment_id)
         points = {cell.name: cell.max_score for cell in notebook.grade_cells}
@@ -304,8 +294,6 @@ class RestoreLockedCells(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
-        from nbformat import from_dict
-
         name = f"{resources['nbgrader']['notebook']}.ipynb"
         release = release_cells(resources["nbgrader"]["db_url"], resources["nbgrader"]["notebook"],
                                 resources["nbgrader"]["assignment"])
@@ -320,7 +308,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
         metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
         metadata[KIT_METADATA] = {"refused": refused, "problems": [] if refused else problems}
         minor = nb.get("nbformat_minor")
-        nb.metadata, nb.cells = from_dict(metadata), cells
+        nb.metadata, nb.cells = nbformat.from_dict(metadata), cells
         nb.nbformat, nb.nbformat_minor = 4, max(5, minor if isinstance(minor, int) else 0)  # 4.5: every cell has an id
         return nb, resources
 
@@ -395,8 +383,6 @@ def _claimed_id(cell):
 
 def _loader_runs(cell):
     """Whether the kit's loader runs this cell (sandboxed.loader.answer_cells)."""
-    from ..sandboxed.loader import answer_cells
-
     try:
         return any(True for _ in answer_cells({"cells": [cell]}))
     except (AttributeError, TypeError):  # metadata the loader cannot read: it runs nothing of it
@@ -413,8 +399,6 @@ def _source(cell):
 def _plain(cell, nbgrader=None, cell_type=None, source=None):
     """The cell rebuilt as valid nbformat: its type, source, id, attachments and metadata (tags only as a list
     of strings), with nbgrader metadata only where given."""
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
-
     metadata = {key: value for key, value in _metadata(cell).items() if key not in ("nbgrader", "tags")}
     tags = _metadata(cell).get("tags")
     if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
@@ -440,10 +424,6 @@ def _restored(cell, entry):
 
 def _unique_ids(cells):
     """The cells, each with an id nbformat accepts and no other cell has."""
-    import re
-
-    from nbformat.corpus.words import generate_corpus_id
-
     seen = set()
     for cell in cells:
         if not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", str(cell.get("id", ""))) or cell.id in seen:

@@ -23,6 +23,7 @@ import torch
 from .. import registry
 from ..sandboxed import wire
 from . import SOLUTIONS
+from .kit_settings import load
 
 FOLDER = Path(__file__).resolve().parent / "precomputed"
 KIT = Path(__file__).resolve().parent.parent
@@ -80,8 +81,7 @@ def forget():
 def expected_text(exercise, settings=None):
     """The file of one exercise, as JSON text: the reference's answers on every probe a grade with the course's
     seed compares with it."""
-    from . import reference
-    from .kit_settings import load
+    from . import reference  # it reads these files: imported here, not at the top
 
     settings = settings or load()
     answers = {}

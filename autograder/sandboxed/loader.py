@@ -10,7 +10,10 @@ import json
 import linecache
 import os
 import re
+import signal
 import sys
+import threading
+import tokenize
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,8 +170,6 @@ SIBLING_SECONDS = 5  # a sibling's top level (another exercise's demo, say) may 
 
 def _source(path):
     """(text, None), or (None, why) for a file that is not text in its declared encoding (UTF-8 by default)."""
-    import tokenize
-
     try:
         with tokenize.open(path) as file:
             return file.read(), None
@@ -180,9 +181,6 @@ def _source(path):
 @contextmanager
 def _time_limit(seconds, message):
     """Raise TimeoutError(message) in the block after seconds (main thread only; elsewhere, no limit)."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
