@@ -193,6 +193,56 @@ def test_the_tripwire_tells_a_costly_import_from_a_cheap_one():
     assert costly.get("autograder.sandboxed.wire") == "torch" and "autograder.registry" not in costly and "json" not in costly
 
 
+def import_graph():
+    """{module: the kit's modules it imports, inside functions too}; a package's __init__ counts as the package."""
+    names = {".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path for path in modules(KIT)}
+    return {name: {other for other in imports(path, package_of(path)) if other in names and other != name}
+            for name, path in names.items()}
+
+
+def strongly_connected(graph):
+    """Every set of modules that import one another in a ring (Tarjan's strongly connected components of more than
+    one module), each as a sorted list."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            part = []
+            while not part or part[-1] != node:
+                part.append(stack.pop())
+                on_stack.discard(part[-1])
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_two_modules_of_the_kit_import_each_other():
+    """Is the kit's import graph, counting imports inside functions, free of cycles, so that each module can be
+    read knowing only what it imports?"""
+    graph = import_graph()
+    assert len(graph) > 40
+    assert strongly_connected(graph) == []
+
+
+def test_the_cycle_check_sees_a_cycle_through_a_function():
+    """Would the check above see a cycle closed by an import inside a function?"""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert strongly_connected(graph) == [["a", "b", "c"]]
+
+
 def test_the_sandbox_and_the_student_kit_hold_the_student_side_only():
     """Is what a worker receives exactly autograder/sandboxed/, and does the student kit hold no module that
     imports the reference or the instructor's side?"""

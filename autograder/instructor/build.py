@@ -133,9 +133,9 @@ def fixture_files(made, only):
 
 
 def precomputed_files(made, only):
-    from . import precomputed  # imports torch, as fixture_writer does
+    from . import fixture_writer, precomputed  # torch, as above
 
-    files = precomputed.generated_files(made, only)
+    files = fixture_writer.precomputed_files(made, only)
     precomputed.forget()
     return files
 

@@ -1,7 +1,9 @@
-"""Write the committed fixtures: expected observations of the reference on fixed inputs (instructors only).
+"""Write what the build makes from the reference's answers (instructors only).
 
-Public checks compare against these files, so students can check their work
-without the reference; hidden checks draw fresh inputs and never use them.
+The committed fixtures (autograder/fixtures/): expected observations of the reference on fixed inputs. Public
+checks compare against these files, so students can check their work without the reference; hidden checks draw
+fresh inputs and never use them. And the precomputed answers (instructor/precomputed/, precomputed.py reads
+them): the reference's observations on every probe a grade with the course's seed compares with it.
 """
 import inspect
 import json
@@ -13,7 +15,8 @@ from .. import engine, fixture_reader, registry
 from ..checks import Against, Status
 from ..diagnosis import same_observations
 from ..sandboxed import wire
-from . import known_mistakes as mistakes, reference
+from . import known_mistakes as mistakes, precomputed, reference
+from .kit_settings import load
 
 # Public checks draw their inputs from this seed when the fixtures are written.
 FIXTURE_SEED = 20240917
@@ -116,3 +119,20 @@ def generated_files(made=None, only=None):
     """{path: text} of every fixture file, or of the exercises in only (a build step: it needs nothing the other
     steps make)."""
     return {fixture_reader.path(exercise): expected_fixtures(exercise) for exercise in (only or registry.ids())}
+
+
+def precomputed_text(exercise, settings=None):
+    """The precomputed file of one exercise, as JSON text: the reference's answers on every probe a grade with the
+    course's seed compares with it, and what they were made from."""
+    settings = settings or load()
+    answers = {}
+    for probes in reference.asked(exercise, settings):
+        text = reference.probes_text(probes)
+        answers[precomputed.key(text)] = wire.encode(reference.computed(exercise, probes))
+    document = {"made_from": precomputed.made_from(exercise), "answers": answers}
+    return json.dumps(document, sort_keys=True) + "\n"
+
+
+def precomputed_files(made=None, only=None):
+    """{path: text} of every exercise's precomputed answers, or of the exercises in only (a build step)."""
+    return {precomputed.path(exercise): precomputed_text(exercise) for exercise in (only or registry.ids())}

@@ -2,7 +2,7 @@
 
 Every submission of a run asks the reference the same questions: what it does on each hidden check's
 probes and on each redrawn public check's probes, all drawn from the course's seed. The build asks them
-once and writes the answers to precomputed/<exercise>.json, so that grading starts judging without
+once (fixture_writer.py) and writes the answers to precomputed/<exercise>.json, so that grading starts judging without
 computing them (reference.py looks here before it computes an answer).
 
 A file answers only while it was made from the code that would answer now: its "made_from" is a digest of
@@ -23,7 +23,6 @@ import torch
 from .. import registry
 from ..sandboxed import wire
 from . import SOLUTIONS
-from .kit_settings import load
 
 FOLDER = Path(__file__).resolve().parent / "precomputed"
 KIT = Path(__file__).resolve().parent.parent
@@ -76,22 +75,3 @@ def answer(exercise, probes_text):
 def forget():
     """Read the files again on the next answer (after a build wrote them)."""
     _stored.cache_clear()
-
-
-def expected_text(exercise, settings=None):
-    """The file of one exercise, as JSON text: the reference's answers on every probe a grade with the course's
-    seed compares with it."""
-    from . import reference  # it reads these files: imported here, not at the top
-
-    settings = settings or load()
-    answers = {}
-    for probes in reference.asked(exercise, settings):
-        text = reference.probes_text(probes)
-        answers[key(text)] = wire.encode(reference.computed(exercise, probes))
-    document = {"made_from": made_from(exercise), "answers": answers}
-    return json.dumps(document, sort_keys=True) + "\n"
-
-
-def generated_files(made=None, only=None):
-    """{path: text} of every exercise's answers, or of the exercises in only (a build step)."""
-    return {path(exercise): expected_text(exercise) for exercise in (only or registry.ids())}
