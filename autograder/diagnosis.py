@@ -1,7 +1,7 @@
 """Which known mistake behaves like a submission: compare observations of the same probes.
 
 Public: the student's self-check uses it with the variants' observations stored in
-the fixtures; the grader also with variants it runs itself (misconceptions.py).
+the fixtures; the grader also with variants it runs itself (instructor/known_mistakes.py).
 """
 import re
 
