@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import FIRST, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,8 @@ sandbox.Worker._start = counted
 targets, _ = discover([sys.argv[1]], None)
 reports = grading.grade_all(targets, load(), jobs=1)
 print(json.dumps({"prefix": sys.prefix, "starts": len(starts),
-                  "scores": {f"{report.student}/{report.exercise}": report.score for report in reports}}))
+                  "scores": {f"{report.student}/{report.exercise}": report.score for report in reports},
+                  "said": " ".join(check.message for report in reports for check in report.checks)}))
 """
 
 # Run first in the batch: tries to take the way to the interpreter away from the submissions after it.
@@ -76,7 +77,7 @@ def test_an_interpreter_under_tmp_keeps_one_worker_for_the_whole_batch(tmp_path)
     shutil.copytree(ROOT / "samples" / "submitted", submitted, symlinks=True)
     hostile = submitted / "0-first" / "attention"
     hostile.mkdir(parents=True)
-    first = sorted((ROOT / "exercises").glob("*.py"))[0]
+    first = ROOT / "exercises" / f"{FIRST.id}.py"  # a stub: its file name says the exercise
     (hostile / first.name).write_text(HOSTILE + first.read_text())
     folder = Path(tempfile.mkdtemp(prefix="attention kit ", dir="/tmp"))
     try:
@@ -86,7 +87,7 @@ def test_an_interpreter_under_tmp_keeps_one_worker_for_the_whole_batch(tmp_path)
         here = _grade(sys.executable, submitted)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    assert len(there["scores"]) > 10
+    assert len(there["scores"]) > 10 and f"0-first/{FIRST.id}" in there["scores"]  # the hostile one was graded
     assert there["starts"] == 1, f"{there['starts']} worker starts for {len(there['scores'])} submissions"
     assert there["scores"] == here["scores"]
 
@@ -103,3 +104,42 @@ def test_an_environment_reached_through_a_link_grades(tmp_path):
     assert there["prefix"] == str(linked)
     here = _grade(sys.executable, submitted)
     assert there["scores"] == here["scores"] and set(there["scores"].values()) == {10.0}
+
+
+# Looks through every file the sandbox shows for the canaries planted below, and says what it read.
+HUNT = """
+import os, time
+start, read = time.monotonic(), []
+for top, folders, files in os.walk("/"):
+    folders[:] = [folder for folder in folders if folder not in ("proc", "sys", "dev")]
+    if time.monotonic() - start > 8:
+        break
+    read += [open(os.path.join(top, name)).read() for name in files if name.startswith("kit-canary")]
+if read:
+    raise RuntimeError("read: " + " ".join(read))
+"""
+
+
+def test_copies_of_the_kit_installed_in_the_environment_stay_hidden(tmp_path):
+    """With copies of the kit installed in the grading interpreter's packages that the grade does not import (a wheel
+    installed beside the checkout graded from, holding the reference; an older install with the reference at the
+    top of site-packages), can a submission that reads every file the sandbox shows find neither?"""
+    folder = Path(tempfile.mkdtemp(prefix="attention kit ", dir="/tmp"))
+    try:
+        python = _environment_under_tmp(folder)
+        packages = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                       capture_output=True, text=True, check=True).stdout.strip())
+        planted = [packages / "autograder" / "instructor" / "solutions" / "kit-canary-wheel.txt",
+                   packages / "solutions" / "kit-canary-older.txt"]
+        for number, canary in enumerate(planted):
+            canary.parent.mkdir(parents=True, exist_ok=True)
+            canary.write_text(f"reference-{number}")
+        submitted = tmp_path / "submitted" / "mallory" / "attention"
+        submitted.mkdir(parents=True)
+        first = ROOT / "exercises" / f"{FIRST.id}.py"  # a stub: its file name says the exercise
+        (submitted / first.name).write_text(HUNT + first.read_text())
+        there = _grade(python, tmp_path / "submitted")
+        assert all(canary.read_text().startswith("reference-") for canary in planted)  # they were there to find
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert list(there["scores"]) == [f"mallory/{FIRST.id}"] and "reference-" not in there["said"], there["said"][:2000]

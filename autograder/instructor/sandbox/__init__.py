@@ -4,7 +4,7 @@ Each worker (worker.py) imports torch once and forks a fresh child per submissio
 worker runs in bubblewrap, shut in as README.md's threat model says:
 
   file system  built from an allow-list: /usr and the loader's cache, the interpreter and its
-               packages (an installed `autograder`, the reference in it, hidden), a copy of the few kit
+               packages (every installed copy of the kit, the reference in it, hidden), a copy of the few kit
                files a worker needs (autograder/sandboxed/, which knows no reference) at /kit, and the
                submissions it is handed at /submissions; all read-only. /tmp and /dev/shm are small
                private tmpfs, emptied after every submission. Nothing else of the host exists.

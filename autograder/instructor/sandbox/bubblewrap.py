@@ -3,8 +3,10 @@ check that it can run here at all, and the copy of autograder/sandboxed/ it moun
 import importlib.util
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -142,13 +144,25 @@ def interpreter_locations():
     return [path for index, path in enumerate(kept) if not any(other in path.parents for other in kept[:index])]
 
 
+# Top-level packages of the kit in any install: its own, and the reference and stubs an older kit installed there
+INSTALLED_NAMES = ("autograder", "solutions", "exercises")
+
+
 def _hidden_locations():
-    """Installed copies of the kit and of the reference, wherever they are (found without importing them)."""
+    """Every installed copy of the kit and of the reference inside the interpreter's folders, which the sandbox
+    mounts: the one this process imports (found without importing it), and any other, such as a wheel installed
+    beside the checkout that is graded from, whose copy the import system never reaches."""
     hidden = set()
     for name in ("autograder", SOLUTIONS):  # the reference is inside the kit, or (editable) mapped elsewhere
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             hidden |= {Path(location).resolve() for location in spec.submodule_search_locations}
+    base = {"base": sys.base_prefix, "platbase": sys.base_prefix}  # the base interpreter's own, mounted as well
+    for entry in [*sys.path, *site.getsitepackages(), *map(sysconfig.get_paths(vars=base).get, ("purelib", "platlib"))]:
+        for name in INSTALLED_NAMES:
+            candidate = Path(entry or ".") / name
+            if candidate.is_dir():
+                hidden.add(candidate.resolve())
     bound = interpreter_locations()
     return sorted(location for location in hidden if any(prefix in location.parents for prefix in bound))
 
