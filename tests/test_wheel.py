@@ -44,13 +44,17 @@ def test_a_wheel_grades_the_sample_class_as_the_checkout_does(tmp_path):
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
                                 str(wheel)], capture_output=True, text=True)
     assert installed.returncode == 0, installed.stderr
+    stale = site / "solutions"  # what an older kit installed at the top level: never the reference of this one
+    stale.mkdir()
+    (stale / "__init__.py").write_text("raise ImportError('a stale reference was imported')\n")
     elsewhere = tmp_path / "elsewhere"  # no checkout here: `python -m autograder` must come from the wheel
     shutil.copytree(ROOT / "samples" / "submitted", elsewhere / "submitted")
     environment = {"PYTHONPATH": str(site)}
     where = subprocess.run([sys.executable, "-c", "import autograder, autograder.instructor.solutions as reference; "
                             "print(autograder.__file__, reference.__file__)"],
                            cwd=elsewhere, capture_output=True, text=True, env=dict(os.environ, **environment))
-    assert where.stdout.split() and all(path.startswith(str(site)) for path in where.stdout.split()), where.stdout
+    assert where.stdout.split() and all(path.startswith(str(site / "autograder")) for path in where.stdout.split()), \
+        where.stdout + where.stderr
     from_wheel = run_kit("grade", "submitted", "--json", "-", "--jobs", "2", cwd=elsewhere, env=environment)
     from_checkout = run_kit("grade", ROOT / "samples" / "submitted", "--json", "-", "--jobs", "2")
     assert scores(from_wheel) == scores(from_checkout) and len(scores(from_wheel)) >= 3

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # folder); installed from a wheel or the Gradescope zip, it is the package inside the kit (setup.py puts it there).
 SOLUTIONS = f"{__name__}.solutions"
 _BESIDE = ROOT / "solutions" / "__init__.py"
-if _BESIDE.is_file() and SOLUTIONS not in sys.modules:
+_INSIDE = Path(__file__).resolve().parent / "solutions"  # installed: never a stale top-level copy beside it
+if _BESIDE.is_file() and not _INSIDE.is_dir() and SOLUTIONS not in sys.modules:
     _spec = importlib.util.spec_from_file_location(SOLUTIONS, _BESIDE, submodule_search_locations=[str(_BESIDE.parent)])
     sys.modules[SOLUTIONS] = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(sys.modules[SOLUTIONS])
