@@ -1,5 +1,25 @@
-"""The attention-weights heatmap the notebooks draw."""
+"""The attention-weights heatmap the notebooks draw, and the switch that skips their demos under Validate."""
 import os
+
+# nbgrader's Validate button runs every cell to see that the notebook works, and shows none of what the cells draw
+# or print; a demo that only teaches (a figure, a timing, a model trained for its picture) is skipped there.
+SKIPPED = "Validate skips {demo}: it runs when you run the notebook yourself"
+
+
+def validating():
+    """Whether nbgrader's Validate is running this notebook (it sets NBGRADER_EXECUTION=validate)."""
+    return os.environ.get("NBGRADER_EXECUTION") == "validate"
+
+
+def demo_runs(demo):
+    """Whether to run a teaching demo: True, except under Validate, where it prints one line saying what it skips.
+
+    A cell puts only what teaches under `if demo_runs(...)`: never an answer, and never anything a check needs.
+    """
+    if validating():
+        print(SKIPPED.format(demo=demo))
+        return False
+    return True
 
 
 def show_weights(weights, queries, keys, title="attention weights", ax=None, mask=None, numbers=True):
@@ -12,7 +32,7 @@ def show_weights(weights, queries, keys, title="attention weights", ax=None, mas
     Under `nbgrader validate` (NBGRADER_EXECUTION=validate) nothing is drawn: validation shows no
     picture, and drawing the first one (importing matplotlib, rendering) took about a second of it.
     """
-    if os.environ.get("NBGRADER_EXECUTION") == "validate":
+    if validating():
         return ax
     import matplotlib.pyplot as plt
     import numpy as np

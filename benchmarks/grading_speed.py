@@ -14,7 +14,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,13 +36,23 @@ c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPrep
 
 
 def run(command, cwd, **environment):
+    """Run command to its end; returns (seconds, the largest resident set in KiB of it and the processes it waited for).
+
+    The memory is the kernel's own count for this one command (wait4's ru_maxrss: the peak of the command and of
+    every descendant reaped below it), so the commands that set the course up count for nothing.
+    """
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]), **environment)
-    start = time.perf_counter()
-    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - start
-    if completed.returncode != 0 or "Exception while loading config" in completed.stderr:
-        raise SystemExit(f"{' '.join(map(str, command))} failed:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}")
-    return elapsed
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr, text=True, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0), stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
+    if process.returncode != 0 or "Exception while loading config" in err:
+        raise SystemExit(f"{' '.join(map(str, command))} failed:\n{out[-2000:]}{err[-2000:]}")
+    return elapsed, usage.ru_maxrss
 
 
 def make_course(folder, students, stock=False):
@@ -60,10 +69,10 @@ def make_course(folder, students, stock=False):
 
 def nbgrader_autograde(folder):
     environment = {"NBGRADER_COURSE_ROOT": str(folder)}
-    elapsed = run([sys.executable, "-m", "nbgrader", "autograde", "attention"], folder, **environment)
+    elapsed, peak = run([sys.executable, "-m", "nbgrader", "autograde", "attention"], folder, **environment)
     run([sys.executable, "-m", "nbgrader", "export"], folder, **environment)
     with open(folder / "grades.csv") as table:
-        return elapsed, {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(table)}
+        return elapsed, peak, {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(table)}
 
 
 def kit_grade(folder, jobs, kit=None):
@@ -71,11 +80,11 @@ def kit_grade(folder, jobs, kit=None):
     out = folder / "grades.json"
     command = [sys.executable, "-m", "autograder", "grade", str(folder / "submitted"), "--jobs", str(jobs), "--summary",
                "--json", str(out)]
-    elapsed = run(command, kit or folder)
+    elapsed, peak = run(command, kit or folder)
     totals = {}
     for result in json.loads(out.read_text())["results"]:
         totals[result["student"]] = totals.get(result["student"], 0.0) + result["score"]
-    return elapsed, totals
+    return elapsed, peak, totals
 
 
 def main():
@@ -96,19 +105,16 @@ def main():
         workdir = Path(workdir)
         for students in (args.small, args.large):
             course = make_course(workdir / f"kit{students}", students)
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            elapsed, totals = kit_grade(course, args.jobs)
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            rows.append((f"`autograder grade --jobs {args.jobs}`", students, elapsed, peak if peak > before else None))
+            elapsed, peak, totals = kit_grade(course, args.jobs)
+            rows.append((f"`autograder grade --jobs {args.jobs}`", students, elapsed, peak))
             agree.append(totals)
         plugin = make_course(workdir / "plugin", args.small)
-        elapsed, totals = nbgrader_autograde(plugin)
-        rows.append(("`nbgrader autograde`, kit plugin", args.small, elapsed, None))
+        elapsed, peak, totals = nbgrader_autograde(plugin)
+        rows.append(("`nbgrader autograde`, kit plugin", args.small, elapsed, peak))
         agree.append(totals)
         stock = make_course(workdir / "stock", args.small, stock=True)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        elapsed, totals = nbgrader_autograde(stock)
-        rows.append(("`nbgrader autograde`, stock (a kernel per notebook)", args.small, elapsed, None))
+        elapsed, peak, totals = nbgrader_autograde(stock)
+        rows.append(("`nbgrader autograde`, stock (a kernel per notebook)", args.small, elapsed, peak))
         agree.append(totals)
     small = {student: score for student, score in agree[0].items()}
     same = all(totals.get(student) == score for totals in agree[2:] for student, score in small.items())
@@ -117,14 +123,14 @@ def main():
     print("| grader | students | notebooks | wall | per notebook | largest process RSS |")
     print("|---|---|---|---|---|---|")
     for name, students, elapsed, peak in rows:
-        memory = f"{peak / 1024:.0f} MiB" if peak else "–"
+        memory = f"{peak / 1024:.0f} MiB"
         print(f"| {name} | {students} | {EXERCISES * students} | {elapsed:.1f} s | {1000 * elapsed / (EXERCISES * students):.0f} ms | {memory} |")
     kit_large = rows[1][2] / (EXERCISES * args.large)
     stock_small = rows[3][2] / (EXERCISES * args.small)
     print(f"\nstock nbgrader per notebook / kit per notebook at {EXERCISES * args.large} notebooks: {stock_small / kit_large:.0f}x")
     print(f"kit per notebook, {EXERCISES * args.large} vs {EXERCISES * args.small} notebooks: {kit_large / (rows[0][2] / (EXERCISES * args.small)):.2f}x")
     print(f"scores agree across all graders: {same}\n")
-    if args.compare_with:  # last, so that the table's memory column is this kit's alone
+    if args.compare_with:
         with tempfile.TemporaryDirectory(prefix="attention-bench-") as workdir:
             compare(Path(workdir), args)
 
@@ -139,7 +145,7 @@ def compare(workdir, args):
         times = {"then": [], "now": []}
         for _ in range(args.repeat):
             for side, kit in (("then", other), ("now", ROOT)):
-                elapsed, totals = kit_grade(course, args.jobs, kit)
+                elapsed, _, totals = kit_grade(course, args.jobs, kit)
                 assert set(totals.values()) == {10.0 * EXERCISES}, (side, totals)
                 times[side].append(elapsed)
     finally:

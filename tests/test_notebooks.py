@@ -1,4 +1,5 @@
 """Do the notebooks run in real kernels as a student and nbgrader run them?"""
+import ast
 import functools
 import json
 import os
@@ -14,7 +15,9 @@ from nbclient.exceptions import CellExecutionError
 
 from autograder import registry
 from autograder.instructor.build import definitions
-from helpers import FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, without_markers
+from autograder.plots import SKIPPED
+from helpers import (FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, reference_answers, without_markers,
+                     write_notebook)
 
 pytestmark = pytest.mark.slow
 SOURCE = sorted((ROOT / "source" / "attention").glob("*.ipynb"))
@@ -104,6 +107,67 @@ def test_trained_heads_show_a_pattern_not_a_blur(path):
     assert learned or not draws_weights, "a notebook that draws attention weights trains a head and shows what it learned"
     for name, fraction in learned.items():
         assert fraction < SHARP, f"{name}: mean entropy {fraction:.2f} of uniform, a blur rather than a pattern"
+
+
+def demos(notebook):
+    """{cell index: the demo it names} for each code cell that runs a teaching demo only when demo_runs("...") says so."""
+    found = {}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "demo_runs":
+                    found[index] = node.args[0].value
+    return found
+
+
+def pictures(cell):
+    return [o for o in outputs(cell, "display_data") if "image/png" in o.get("data", {})]
+
+
+@pytest.fixture(scope="module")
+def answered_release(tmp_path_factory):
+    """A folder of every release notebook with its answer cells filled in from the reference (notebook 4 imports
+    from notebooks 1 and 2, so they sit together)."""
+    folder = tmp_path_factory.mktemp("answered")
+    for exercise in registry.exercises():
+        write_notebook(folder, exercise.id, reference_answers(exercise.id))
+    return folder
+
+
+# Appended under Validate: a demo skipped there must not have imported matplotlib (about 0.4 s) either.
+MATPLOTLIB = 'import sys\nprint("MATPLOTLIB", "matplotlib" in sys.modules)'
+
+
+@pytest.mark.parametrize("path", RELEASE, ids=lambda path: path.name)
+def test_validate_runs_every_cell_and_skips_the_demos_saying_so(path, answered_release):
+    """Under nbgrader's Validate (NBGRADER_EXECUTION=validate), does each release notebook answered by the reference
+    run every cell without an error, draw no figure, import no matplotlib, and print in each demo cell the line
+    saying that Validate skips it?"""
+    notebook, error = execute(answered_release / path.name, append=MATPLOTLIB, NBGRADER_EXECUTION="validate")
+    assert error is None, error
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code)
+    assert [index for index, cell in enumerate(notebook.cells) if pictures(cell)] == []
+    assert "".join(o.text for o in outputs(notebook.cells[-1], "stream")).split() == ["MATPLOTLIB", "False"]
+    skipped = demos(notebook)
+    assert skipped, "each notebook has a demo that Validate skips (its trained model at least)"
+    for index, demo in skipped.items():
+        printed = "".join(o.text for o in outputs(notebook.cells[index], "stream") if o.name == "stdout")
+        assert SKIPPED.format(demo=demo) in printed.splitlines(), (index, printed)
+
+
+@pytest.mark.parametrize("path", SOURCE, ids=lambda path: path.name)
+def test_the_demos_validate_skips_draw_when_the_notebook_runs(path):
+    """Run as a student's Run All or nbgrader's autograde runs it, does every demo cell that Validate skips draw its
+    figure and print no line about Validate?"""
+    notebook, error = executed_source(path)
+    assert error is None, error
+    shown = demos(notebook)
+    assert shown
+    for index, demo in shown.items():
+        assert pictures(notebook.cells[index]), f"cell {index} ({demo}) drew nothing"
+        printed = "".join(o.text for o in outputs(notebook.cells[index], "stream"))
+        assert "Validate" not in printed, (index, printed)
 
 
 # A decimal the prose quotes (1.18, 0.135, 36.0); integers, version numbers, LaTeX and code (a backtick span
