@@ -1,6 +1,7 @@
 """nbgrader settings for this course: the repository itself is the course directory."""
 import importlib.util
 import os
+import stat
 import sys
 import warnings
 
@@ -15,9 +16,17 @@ c.CourseDirectory.root = os.environ.get("NBGRADER_COURSE_ROOT", os.path.dirname(
 c.CourseDirectory.course_id = "attention"
 
 # A local exchange for `nbgrader release_assignment` / `collect` on one machine, made where it points (nbgrader
-# refuses a missing one). On a server shared with students, make it writable by them: chmod ugo+rwx exchange.
+# refuses a missing one). On a server shared with students, make it writable by them and sticky, as /tmp is:
+# chmod 1777 exchange. Without the sticky bit any of them could rename the course's folder in it and put their own
+# in its place, so the kit adds the bit to an exchange it finds writable by all (its owner, or root, may).
 c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 os.makedirs(c.Exchange.root, exist_ok=True)
+_mode = os.stat(c.Exchange.root).st_mode
+if _mode & stat.S_IWOTH and not _mode & stat.S_ISVTX:
+    try:
+        os.chmod(c.Exchange.root, _mode | stat.S_ISVTX)
+    except PermissionError:
+        warnings.warn(f"{c.Exchange.root} is writable by every user but not sticky: run chmod 1777 on it")
 
 # The same stub the build writes into exercises/*.py.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -4,7 +4,9 @@ import csv
 import html
 import json
 import os
+import pwd
 import shutil
+import stat
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -405,3 +407,45 @@ def feedback_page(course, student, exercise):
     """The text of a student's feedback page for one exercise, entities decoded."""
     page = course / "feedback" / student / "attention" / exercise.notebook.replace(".ipynb", ".html")
     return html.unescape(page.read_text())
+
+
+# ---- who submitted: the exchange's inbound/ is open to every user of the server ------------------------------
+
+def chown_tree(folder, account):
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making files another user owns needs root")
+def test_an_entry_made_in_another_students_name_is_not_collected(released, tmp_path_factory):
+    """Does collect take a student's own latest entry and pass over a later one that another user made in their
+    name (all stubs, as if to zero them), take an entry its named student made, make an exchange writable by all
+    sticky, and refuse a course folder in the exchange that another user made?"""
+    course = copy_of(released, tmp_path_factory, "owners")
+    inbound = course / "exchange" / "attention" / "inbound"
+    inbound.mkdir(parents=True)
+    (course / "exchange").chmod(0o777)  # as an instructor opening it to students might
+    other = pwd.getpwnam("nobody")
+    entries = {"genuine": ("honest", "2030-01-01 00:00:00.000000 UTC", None),
+               "forged": ("honest", "2031-01-01 00:00:00.000000 UTC", other),
+               "own": (other.pw_name, "2030-01-01 00:00:00.000000 UTC", other)}
+    for name, (student, time, account) in entries.items():
+        entry = inbound / f"{student}+attention+{time}+{name}"
+        if name == "forged":
+            shutil.copytree(course / "release" / "attention", entry)
+        else:
+            submit(course, student, honest_answers(), folder=entry)
+        (entry / "timestamp.txt").write_text(time)
+        if account:
+            chown_tree(entry, account)
+    log = nbgrader(course, "collect", "attention")
+    assert (course / "exchange").stat().st_mode & stat.S_ISVTX
+    assert "honest+attention+2031-01-01 00:00:00.000000 UTC+forged: it names honest as who submitted it, but nobody " \
+           "made it" in log.replace("\n", " ")
+    assert (course / "submitted/honest/attention/timestamp.txt").read_text() == entries["genuine"][1]
+    assert (course / "submitted" / other.pw_name / "attention" / FIRST.notebook).exists()
+    chown_tree(course / "exchange" / "attention", other)  # another user's folder in the course's place
+    environment = dict(os.environ, NBGRADER_COURSE_ROOT=str(course))
+    refused = subprocess.run([sys.executable, "-m", "nbgrader", "collect", "attention", "--update"], cwd=course,
+                             capture_output=True, text=True, env=environment, timeout=600)
+    assert refused.returncode != 0 and "belongs to nobody, not to you" in refused.stdout + refused.stderr

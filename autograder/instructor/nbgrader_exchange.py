@@ -11,14 +11,25 @@ student's test cells, and nbgrader hands the file back with the feedback.
 
 An inbound entry whose name holds no time, which stops nbgrader's collect for the whole class, is passed
 over with a warning, and an entry too large to collect costs only its student.
+
+Who submitted: any user of the server may write into inbound/, and an entry's name says whose it is. nbgrader
+warns when its owner is not that student and collects it all the same, so an entry made in another student's
+name, later than theirs, would be graded in place of their work. Here an entry counts only when its owner is the
+student it names or the user collecting (a course run by one account: every entry is theirs); any other is
+passed over with a warning before the latest entry of each student is chosen. The course's folder in the exchange
+must be the collecting user's (or root's): one another user made or put in its place is refused, since what
+students fetched from it and submitted to it was theirs to read and write. c.ExchangeCollect.check_owner = False
+(nbgrader's option, on by default) switches both off.
 """
 import datetime
 import os
+import pwd
 import stat
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.utils import parse_utc
 
 from ..discovery import WALK_DEPTH
 from ..report import printable
@@ -34,13 +45,24 @@ class CollectWithoutLinks(ExchangeCollect):
 
     def _path_to_record(self, path):
         try:
-            return super()._path_to_record(path)
+            record = super()._path_to_record(path)
         except Exception:  # noqa: BLE001  (nbgrader's fail() or a time that does not parse)
             self.log.warning("Passing over %s: its name holds no student and time", path)
             return {"username": os.path.split(path)[1].split("+")[0], "filename": os.path.split(path)[1],
                     "timestamp": UNREADABLE}
+        owner = _owner(path)
+        if self.check_owner and owner not in (record["username"], *_trusted()):
+            self.log.warning("Passing over %s: it names %s as who submitted it, but %s made it", path,
+                             record["username"], owner)
+            return dict(record, timestamp=UNREADABLE)  # never the latest, and left out below
+        return record
 
     def init_src(self):
+        course = os.path.join(self.root, self.coursedir.course_id)
+        if self.check_owner and os.path.isdir(course) and _owner(course) not in _trusted():
+            self.fail(f"{course} belongs to {_owner(course)}, not to you: another user made it or put it in the "
+                      "course's place, and may have read or changed what students fetched and submitted. Make the "
+                      "exchange's folder sticky (chmod 1777), remove that folder and release the assignment again")
         super().init_src()
         self.src_records = [record for record in self.src_records if record["timestamp"] != UNREADABLE]
 
@@ -134,10 +156,26 @@ def copy_regular_files(source, target, left_out_by_course):
     return left_out
 
 
+def _owner(path):
+    """Who owns path (the link itself, not what it points to)."""
+    return _name(os.lstat(path).st_uid)
+
+
+def _trusted():
+    """Who may own any entry: the user collecting, and root."""
+    return {_name(os.geteuid()), _name(0)}
+
+
+def _name(uid):
+    """A user's login name, or the uid where it has none."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def _check_timestamp(folder):
     """Leave out a timestamp.txt that holds no time: nbgrader's autograde and a later collect stop at one."""
-    from nbgrader.utils import parse_utc
-
     path = folder / "timestamp.txt"
     if not path.is_file():
         return []
