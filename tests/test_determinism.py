@@ -7,7 +7,9 @@ depend on the probe alone, whichever threads ask at once and in whatever order.
 import ast
 import json
 import random
+import re
 import shutil
+import subprocess
 import sys
 import threading
 
@@ -18,7 +20,7 @@ from autograder import engine
 from autograder.diagnosis import same_observations
 from autograder.sandboxed import protocol
 from autograder.instructor import known_mistakes as mistakes, reference
-from helpers import EXERCISES, ROOT, run_kit
+from helpers import EXERCISES, FIRST, ROOT, run_kit
 
 
 def _seeded_probes(exercise, seed=1729):
@@ -181,3 +183,20 @@ def test_a_batch_gets_the_same_reports_with_one_two_and_four_threads(tmp_path):
     assert {result["score"] for result in first} != {10.0}, "the batch must hold mistakes as well as full marks"
     for jobs, results in runs.items():
         assert results == first, f"--jobs {jobs} graded differently"
+
+
+def test_a_set_of_names_iterates_in_one_order_in_every_grading_run(tmp_path):
+    """Does a submission see the same string hashes in every grading run, the fixed seed's, so that one whose
+    layers are made by iterating a set of names (an order the hash seed decides) gets one grade, not one of two?"""
+    first = FIRST.id
+    source = (ROOT / "exercises" / f"{first}.py").read_text()
+    (tmp_path / f"{first}.py").write_text(f"raise RuntimeError('hashes ' + repr(hash('W_query')))\n{source}")
+    expected = subprocess.run([sys.executable, "-c", "print(repr(hash('W_query')))"], capture_output=True, text=True,
+                              env={"PYTHONHASHSEED": "0"}, check=True).stdout.strip()
+    seen = set()
+    for _ in range(2):  # two runs, two workers, each with the seed it would have drawn
+        completed = run_kit("grade", tmp_path / f"{first}.py", "--json", "-")
+        assert completed.returncode == 0, completed.stderr
+        messages = " ".join(check["message"] for check in json.loads(completed.stdout)["results"][0]["checks"])
+        seen |= set(re.findall(r"hashes (-?\d+)", messages))
+    assert seen == {expected}

@@ -143,3 +143,26 @@ def test_copies_of_the_kit_installed_in_the_environment_stay_hidden(tmp_path):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert list(there["scores"]) == [f"mallory/{FIRST.id}"] and "reference-" not in there["said"], there["said"][:2000]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or
+                    not sorted(Path("/usr/local/lib").glob("python3*/dist-packages")),
+                    reason="needs root, unshare and a /usr/local/lib/python3*/dist-packages to cover in a mount namespace")
+def test_a_copy_of_the_kit_installed_for_the_systems_python_stays_hidden(tmp_path):
+    """With the kit installed where `sudo pip install` puts it for the system's python3 (/usr/local/lib/…/dist-packages,
+    under /usr, which the sandbox mounts; this interpreter never looks there), can a submission that reads every
+    file the sandbox shows find its reference? (The folder is covered by a tmpfs in a mount namespace of the
+    test's own, so the machine's stays as it is.)"""
+    packages = sorted(Path("/usr/local/lib").glob("python3*/dist-packages"))[0]
+    submitted = tmp_path / "submitted" / "mallory" / "attention"
+    submitted.mkdir(parents=True)
+    (submitted / f"{FIRST.id}.py").write_text(HUNT + (ROOT / "exercises" / f"{FIRST.id}.py").read_text())
+    canary = packages / "autograder" / "instructor" / "solutions" / "kit-canary-system.txt"
+    script = (f"set -e; mount --make-rprivate /; mount -t tmpfs tmpfs '{packages}'; mkdir -p '{canary.parent}'; "
+              f"echo reference-system > '{canary}'; test -s '{canary}'; "
+              f"exec '{sys.executable}' -c \"$GRADE\" '{tmp_path / 'submitted'}'")
+    completed = subprocess.run(["unshare", "--mount", "bash", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                               timeout=900, env=dict(os.environ, GRADE=GRADE, PYTHONDONTWRITEBYTECODE="1"))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    there = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert list(there["scores"]) == [f"mallory/{FIRST.id}"] and "reference-" not in there["said"], there["said"][:2000]

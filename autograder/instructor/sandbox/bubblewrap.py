@@ -6,7 +6,6 @@ import shutil
 import site
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -129,7 +128,8 @@ def _bubblewrap_command(command, runtime, inbox, program, uid, info=None):
 
 
 SCRATCH_MOUNTS = (Path("/tmp"), Path("/dev/shm"))  # the sandbox's writable folders, emptied after each submission
-_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "student", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
+_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "student", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+                "PYTHONHASHSEED": "0"}
 
 
 def interpreter_locations():
@@ -157,13 +157,13 @@ def _hidden_locations():
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             hidden |= {Path(location).resolve() for location in spec.submodule_search_locations}
-    base = {"base": sys.base_prefix, "platbase": sys.base_prefix}  # the base interpreter's own, mounted as well
-    for entry in [*sys.path, *site.getsitepackages(), *map(sysconfig.get_paths(vars=base).get, ("purelib", "platlib"))]:
-        for name in INSTALLED_NAMES:
-            candidate = Path(entry or ".") / name
-            if candidate.is_dir():
-                hidden.add(candidate.resolve())
-    bound = interpreter_locations()
+    bound = [Path("/usr"), *interpreter_locations()]  # what the sandbox mounts that packages live in
+    # where this interpreter looks, and every Python's packages under what is mounted (Debian's dist-packages for
+    # its python3, /usr/local's where `sudo pip install` puts them), whether this interpreter looks there or not
+    folders = [Path(entry or ".") for entry in [*sys.path, *site.getsitepackages()]]
+    folders += [found for root in bound for pattern in ("lib*/python3*/*-packages", "local/lib*/python3*/*-packages")
+                for found in root.glob(pattern)]
+    hidden |= {(folder / name).resolve() for folder in folders for name in INSTALLED_NAMES if (folder / name).is_dir()}
     return sorted(location for location in hidden if any(prefix in location.parents for prefix in bound))
 
 
