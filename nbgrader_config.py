@@ -115,6 +115,11 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.GenerateFeedback.exporter_class = "autograder.instructor.nbgrader_output.SanitizedFeedback"
+# The formgrader shows graded notebooks in the instructor's own Jupyter through an HTMLExporter it builds itself:
+# student markdown goes through the same sanitizer there, and raw cells (which nbconvert writes into a page as
+# they stand) are shown as text.
+c.HTMLExporter.filters = {"markdown2html": "autograder.instructor.nbgrader_output.sanitized_markdown2html"}
+c.HTMLExporter.preprocessors = ["autograder.instructor.nbgrader_output.InertRawCells"]
 c.ExportApp.plugin_class = "autograder.instructor.nbgrader_output.InertCsvExport"
 
 # The kit's own settings (c.KitSettings.*): `python -m autograder config` lists them all, with their help and

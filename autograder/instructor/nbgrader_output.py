@@ -5,12 +5,18 @@ list, and their markdown cells are theirs. nbgrader's `export` writes such field
 so a name such as `=HYPERLINK(...)` runs as a formula where the CSV is opened; `generate_feedback` renders
 markdown with raw HTML passed through, so a `<script>` or an `onerror` runs in the browser of whoever opens
 the page. nbgrader_config.py names these classes in their place (c.ExportApp.plugin_class,
-c.GenerateFeedback.exporter_class).
+c.GenerateFeedback.exporter_class). The formgrader builds its exporter itself, a plain HTMLExporter, and shows
+the graded notebook in the instructor's own Jupyter, where a script may do whatever the instructor may (write
+files, open a terminal): nbgrader_config.py gives every HTMLExporter the kit's markdown filter
+(sanitized_markdown2html) and InertRawCells, so no page nbgrader makes runs what a student wrote.
 """
 import re
+from functools import cache
 
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+from nbformat.v4 import new_markdown_cell
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import CsvExportPlugin
 from traitlets import default
@@ -78,6 +84,30 @@ def _inline_images(tag, attribute, value):
         return value
     image = tag == "img" and attribute == "src" and re.match(r"data:image/(png|jpeg|gif|webp)[;,]", value.strip(), re.I)
     return value if image else None
+
+
+@pass_context
+def sanitized_markdown2html(context, source):
+    """HTMLExporter's markdown filter, then clean(): c.HTMLExporter.filters puts it in the place of nbconvert's in
+    every page nbgrader renders with an HTMLExporter (the formgrader's, feedback's)."""
+    return clean(HTMLExporter.markdown2html(_renderer(), context, source))
+
+
+@cache
+def _renderer():
+    return HTMLExporter(exclude_anchor_links=True)  # heading anchors need element ids, which the sanitizer removes
+
+
+class InertRawCells(Preprocessor):
+    """Each raw cell shown as the text it holds, in a code block of a markdown cell: nbconvert writes a raw cell
+    marked text/html, or marked nothing, into an HTML page as it stands, so a student's would run as markup."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "raw":
+            return cell, resources
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", cell.source)), default=0))
+        kept = {"id": cell["id"]} if "id" in cell else {}  # a page's element ids stay as they were
+        return new_markdown_cell(f"{fence}\n{cell.source}\n{fence}", **kept), resources
 
 
 class SanitizedFeedback(HTMLExporter):

@@ -14,14 +14,14 @@ import pytest
 
 from autograder import registry
 from helpers import ROOT
-from lab_driver import CHROMIUM_ARGS, Lab, chromium_or_skip_reason
+from lab_driver import CHROMIUM_ARGS, Lab, chromium_or_skip_reason, with_markup
 
 SCREENSHOTS = ROOT / "out" / "browser"
-# bob hands in the stubs; ben's answers carry known mistakes, whose failing checks the feedback pictures
+# bob hands in the stubs; ben's answers carry known mistakes, whose failing checks the feedback pictures; eve's
+# are ada's, with markup and raw cells in her first notebook that would run script where the page is opened
 CLASS = {"ada": ROOT / "samples" / "submitted" / "ada" / "attention", "bob": None,
-         "ben": ROOT / "samples" / "submitted" / "ben" / "attention"}
-
-
+         "ben": ROOT / "samples" / "submitted" / "ben" / "attention",
+         "eve": ROOT / "samples" / "submitted" / "ada" / "attention"}
 def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS.is_dir() and any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}")
@@ -53,6 +53,7 @@ def grading(course):
     for student, filled in CLASS.items():
         folder = course / "submitted" / student / "attention"
         shutil.copytree(filled or ROOT / "release" / "attention", folder)
+    with_markup(course / "submitted" / "eve" / "attention" / registry.exercises()[0].notebook)
     (course / "students.csv").write_text("id\n" + "\n".join(CLASS) + "\n")
     environment = {key: value for key, value in os.environ.items() if key != "NBGRADER_COURSE_ROOT"}
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])

@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 _ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # No background traffic: the machine reaches nothing outside, and the tests must not wait on it.
@@ -300,3 +302,19 @@ def validate(page):
 def close_dialog(page):
     page.locator(".jp-Dialog button").last.click()
     page.locator(".jp-Dialog").wait_for(state="detached")
+
+
+# In a student's notebook, markup that would run script where a page shows it (the formgrader, feedback)
+MARKUP = ("Notes on my answer. <script>window.kitXss = 1</script><img src='x' onerror='window.kitXss = 2'> "
+          "[more](javascript:window.kitXss=3)")
+RAW = {"text/html": "<script>window.kitXss = 4</script><b id='raw-markup'>raw</b>",
+       "": "<img src='x' onerror='window.kitXss = 5'>"}  # nbconvert writes a raw cell marked either into a page
+
+
+def with_markup(notebook):
+    """The notebook with a markdown cell of MARKUP and raw cells of RAW after its first cell."""
+    written = nbformat.read(notebook, as_version=4)
+    added = [nbformat.v4.new_markdown_cell(MARKUP)]
+    added += [nbformat.v4.new_raw_cell(text, metadata={"format": kind} if kind else {}) for kind, text in RAW.items()]
+    written.cells[1:1] = added
+    nbformat.write(written, notebook)

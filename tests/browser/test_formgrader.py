@@ -7,6 +7,7 @@ import pytest
 
 from autograder import registry
 from helpers import FIRST, ROOT
+from lab_driver import RAW
 
 pytestmark = pytest.mark.browser
 
@@ -173,3 +174,20 @@ def test_the_formgrader_and_feedback_pages_show_no_prompts_and_tables_that_fit(p
         assert "recorded for this cell" in text and "Hint" in text, name
         assert PROMPT.findall(text) == [], name
         assert overflowing == [], name
+
+
+def test_a_students_markup_runs_nothing_in_the_formgrader(page, lab, graded, screenshot):
+    """Opening in the formgrader a graded notebook whose markdown holds a script, an onerror handler and a
+    javascript: link, and whose raw cells hold markup (nbconvert writes raw cells into a page as they stand), does
+    nothing of it run in the instructor's Jupyter, the student's words still shown and the raw cells as text?"""
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.evaluate("delete window.kitXss")
+    open_graded_notebook(page, lab, "eve")
+    page.wait_for_selector("table")
+    page.wait_for_timeout(1000)  # an onerror fires once its image fails to load
+    screenshot("formgrader-markup")
+    assert page.evaluate("window.kitXss") is None and dialogs == []
+    text = page.locator("body").inner_text()
+    assert "Notes on my answer." in text and RAW["text/html"] in text and RAW[""] in text
+    assert page.locator("#raw-markup").count() == 0 and page.locator("a[href^='javascript']").count() == 0
