@@ -10,11 +10,13 @@ from .sandboxed.loader import SUBMISSION_SUFFIXES, SubmissionError
 
 @dataclass(frozen=True)
 class Target:
-    """One submission to grade: a file, its exercise, and the student it belongs to (or None)."""
+    """One submission to grade: a file, its exercise, and the student it belongs to (or None). shared: why the
+    files beside it are not handed over with it ("" where they are: its folder is one student's)."""
 
     path: Path
     exercise: str
     student: str | None
+    shared: str = ""
 
 
 MARKERS = ("submitted", "autograded")
@@ -23,9 +25,11 @@ MARKERS = ("submitted", "autograded")
 def student_of(path, root=None):
     """The student id in an nbgrader tree: the folder after `submitted` (or `autograded`).
 
-    It is read from the path as found (links are never resolved), and from the top of the tree that was
-    handed over (root): the last marker in root itself, else the first one below it. A student cannot
-    name a folder of their own `submitted/<someone else>` and be graded as that someone.
+    It is read from the path as found (links are never resolved), and only where the tree handed over (root)
+    is nbgrader's: root lies in such a folder (the last marker in its own path), or holds one at its top
+    (root/submitted/<student>/…). A marker further down is inside someone's own files: a student who names
+    folders of theirs `submitted/<someone else>`, in a course or in a class folder of students' folders, is
+    never graded as that someone.
     """
     path = Path(os.path.abspath(path))
     root = Path(os.path.abspath(root)) if root is not None else path.parent
@@ -34,8 +38,7 @@ def student_of(path, root=None):
     if marked:
         chain = above[marked[-1] + 1:] + tuple(below)
     else:
-        first = next((index for index, part in enumerate(below) if part in MARKERS), None)
-        chain = below[first + 1:] if first is not None else ()
+        chain = below[1:] if below and below[0] in MARKERS else ()
     return chain[0] if len(chain) >= 2 else None  # a student's folder, then at least the file
 
 
@@ -60,6 +63,7 @@ def discover(paths, exercise=None, *, one_student=False):
     if exercise is not None:
         known_exercise(exercise)
     targets, skipped = [], []
+    given = [Path(path) for path in paths if Path(path).is_file() and not Path(path).is_symlink()]
     for path in map(Path, paths):
         if path.is_symlink() and not path.is_dir():
             skipped.append((path, "it is a link; links are never followed: submit the file itself"))
@@ -87,12 +91,58 @@ def discover(paths, exercise=None, *, one_student=False):
                 if key in chosen:
                     skipped.append((chosen[key].path, f"{shown(file)} is graded for {target.exercise} instead"))
                 chosen[key] = target
-            targets += sorted(chosen.values(), key=lambda target: target.path)
+            found = sorted(chosen.values(), key=lambda target: target.path)
+            targets += found if one_student else [_shared(target, found, exercise) for target in found]
         elif path.exists():
-            targets.append(Target(path, exercise or infer_exercise(path), student_of(path)))
+            targets.append(_shared(Target(path, exercise or infer_exercise(path), student_of(path)),
+                                   [Target(file, exercise or _named(file), student_of(file)) for file in given], exercise))
         else:
             raise SubmissionError(f"{path} does not exist")
     return targets, skipped
+
+
+def _shared(target, batch, exercise=None):
+    """target, saying why the files beside it are not handed over with it where its folder holds another
+    student's work: a graded file of another student, or another file that would be graded for the same
+    exercise (where no student is known, that is someone else's, or the folder is ambiguous). Files beside a
+    submission are what its student wrote besides (exercise 4's notebook imports notebook 2's head, a module its
+    helpers), so in a folder that holds several students' files, each would read, or run, the others'."""
+    folder = target.path.parent
+    others = [other.path.name for other in batch if other.path != target.path and other.path.parent == folder
+              and (other.student != target.student or other.student is None and other.exercise in ("", target.exercise))]
+    if target.student is None:
+        others += [file.name for file in _candidates(folder, target, exercise) if file.name not in others]
+    if not others:
+        return target
+    shown = ", ".join(sorted(others)[:3]) + (", …" if len(others) > 3 else "")
+    return Target(target.path, target.exercise, target.student,
+                  f"the files beside {target.path.name} were not handed over with it: its folder holds other "
+                  f"submissions too ({shown}); grade each student's files from a folder of their own")
+
+
+def _named(path):
+    """The exercise a file's name names, or "" where it names none."""
+    try:
+        return infer_exercise(path)
+    except SubmissionError:
+        return ""
+
+
+def _candidates(folder, target, exercise=None):
+    """The other notebooks and .py files in folder that would be graded for target's exercise: named after it,
+    or, where the exercise is given (--exercise), named after none."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(SUBMISSION_SUFFIXES))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name == target.path.name or name.startswith(("_", ".")):
+            continue
+        named = _named(name)
+        if named == target.exercise or (exercise is not None and not named):
+            found.append(folder / name)
+    return found
 
 
 def _students_by_folder(root, files, exercise=None):
@@ -169,12 +219,11 @@ def _files_under(folder, skipped):
 
 def _owner(relative, rooted=False):
     """Whose files these are, as the leading parts of a path below the folder walked: where the folder walked
-    is itself inside `submitted`/`autograded`, the first part (the student's folder); else up to the student's
-    folder after the first marker below; else the first part; None at the top. A student cannot open a new
-    allowance by naming folders of their own `submitted`."""
-    marked = [index for index, part in enumerate(relative) if part in MARKERS]
-    if marked and not rooted:
-        return tuple(relative[:marked[0] + 2])
+    holds `submitted`/`autograded` at its top, up to the student's folder after it; else the first part (where
+    the folder walked is itself inside one, that is the student's folder); None at the top. As in student_of, a
+    marker further down is someone's own folder: a student cannot open a new allowance by naming one."""
+    if relative and relative[0] in MARKERS and not rooted:
+        return tuple(relative[:2])
     return tuple(relative[:1]) or None
 
 

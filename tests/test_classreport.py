@@ -110,3 +110,17 @@ def test_check_tables_show_messages_hints_and_names_as_text(tmp_path):
     for page in (html_table(report), feedback):
         assert "<script" not in page and "<img" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in page
+
+
+def test_loose_files_of_one_name_in_two_folders_keep_a_row_each(tmp_path):
+    """Graded without students (loose files), do two files of one name in two folders each keep their own row of
+    grades.csv and their own feedback page, named by their path, where the second wrote over the first?"""
+    first, _ = named_mistake(FIRST.id)
+    right, wrong = graded(reference.namespace(FIRST.id), FIRST.id, None), graded(mistakes.namespace(first.id), FIRST.id, None)
+    right.submission, wrong.submission = f"downloads/a/{FIRST.id}.py", f"downloads/b/{FIRST.id}.py"
+    classreport.write([right, wrong], tmp_path)
+    with open(tmp_path / "grades.csv") as table:
+        rows = {row["student"]: row for row in csv.DictReader(table)}
+    assert rows[f"a/{FIRST.id}"][FIRST.id] == "10.0" and float(rows[f"b/{FIRST.id}"][FIRST.id]) == wrong.score < 10
+    pages = {path.relative_to(tmp_path / "feedback").parts[0] for path in (tmp_path / "feedback").rglob(f"{FIRST.id}.html")}
+    assert pages == {"a", "b"}

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder import engine, registry
-from helpers import FIRST, ROOT, filled_notebook, grade_file, notebook_answers, source
+from helpers import FIRST, ROOT, filled_notebook, grade_file, notebook_answers, run_kit, source
 
 SECOND = registry.exercises()[1]
 
@@ -350,3 +350,63 @@ def test_a_class_without_nbgrader_folders_loses_no_students_work(tmp_path):
     (one / "scratch" / "notes.py").write_text("")
     targets, skipped = discovery.discover([one])
     assert [(target.student, target.exercise) for target in targets] == [(None, FIRST.id)]
+
+
+# after the stubs, no attention code of its own: it runs the first other .py file handed over beside it
+BORROWS = ("import glob, os\nfor _other in sorted(glob.glob(os.path.join(os.path.dirname(__file__), '*.py'))):\n"
+           "    if _other != __file__:\n        exec(open(_other).read())\n        break\n")
+
+
+def graded(*arguments):
+    completed = run_kit("grade", *arguments, "--json", "-")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return {result["submission"].rsplit("/", 1)[-1]: result for result in json.loads(completed.stdout)["results"]}
+
+
+@pytest.mark.slow
+def test_loose_files_of_several_students_never_see_each_other(tmp_path):
+    """Graded from one folder (several files named on the command line, the folder itself, or one file alone with
+    another beside it), does a file that runs whatever was handed over beside it earn nothing from its neighbour's
+    work, and say why the files beside it were not handed over?"""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / f"alice_{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    (downloads / f"mallory_{FIRST.id}.py").write_text((ROOT / "exercises" / f"{FIRST.id}.py").read_text() + BORROWS)
+    alice, mallory = downloads / f"alice_{FIRST.id}.py", downloads / f"mallory_{FIRST.id}.py"
+    for arguments in ([alice, mallory], [mallory]):
+        results = graded("--exercise", FIRST.id, *arguments)
+        assert results[mallory.name]["score"] == 0, arguments
+        assert any("were not handed over" in problem and alice.name in problem
+                   for problem in results[mallory.name]["problems"])
+        assert alice.name not in results or results[alice.name]["score"] == 10
+    own = tmp_path / "own"  # one student's folder: the files beside a submission are still handed over
+    own.mkdir()
+    (own / "helper.py").write_text(source(f"{FIRST.id}_alt"))
+    (own / f"{FIRST.id}.py").write_text((ROOT / "exercises" / f"{FIRST.id}.py").read_text() + BORROWS)
+    assert graded(own / f"{FIRST.id}.py")[f"{FIRST.id}.py"]["score"] == 10
+
+
+def test_a_folder_named_submitted_inside_a_students_own_names_no_one(tmp_path):
+    """In a class folder of students' folders, or below nbgrader's submitted/<student>/, is a file a student put
+    under a folder of theirs named submitted/<someone else> still theirs, never graded as that someone's nor in
+    place of that someone's own file?"""
+    from autograder import discovery
+
+    klass = tmp_path / "myclass"
+    for student in ("ann", "bob"):
+        (klass / student / "course").mkdir(parents=True)
+        (klass / student / "course" / f"{FIRST.id}.py").write_text(source(f"{FIRST.id}_alt"))
+    planted = klass / "mallory" / "submitted" / "bob"
+    planted.mkdir(parents=True)
+    (planted / f"{FIRST.id}.py").write_text("")
+    (planted / f"{SECOND.id}.py").write_text("")
+    targets, _ = discovery.discover([klass])
+    whose = {(target.student, target.exercise): target.path for target in targets}
+    assert whose[("bob", FIRST.id)] == klass / "bob" / "course" / f"{FIRST.id}.py"
+    assert ("bob", SECOND.id) not in whose and ("mallory", FIRST.id) in whose
+    course = tmp_path / "course"  # the same below nbgrader's own tree
+    inside = course / "submitted" / "mallory" / "attention" / "submitted" / "bob"
+    inside.mkdir(parents=True)
+    (inside / f"{FIRST.id}.py").write_text("")
+    targets, _ = discovery.discover([course])
+    assert [(target.student, target.exercise) for target in targets] == [("mallory", FIRST.id)]

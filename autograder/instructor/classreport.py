@@ -11,6 +11,7 @@ import datetime
 import html
 import json
 import math
+import os
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -36,8 +37,19 @@ def write(reports, out, course=None):
     return written
 
 
-def _who(report):
-    return report.student or Path(report.submission or "unknown").stem
+def _who(report, reports=()):
+    """The student, or where none is known the file's name; where two files of the batch share that name (loose
+    files of several folders), the file's path below the folder that holds them all, so that no row or page of
+    one is written over by another's."""
+    if report.student:
+        return report.student
+    file = Path(report.submission or "unknown")
+    twins = [Path(other.submission) for other in reports if not other.student and other.submission
+             and Path(other.submission).stem == file.stem]
+    if len(twins) < 2:
+        return file.stem
+    top = Path(os.path.commonpath([twin.parent for twin in twins]))
+    return file.relative_to(top).with_suffix("").as_posix()
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP, CSV injection)
@@ -53,7 +65,7 @@ def _text_cell(value):
 def _gradebook(reports, path, maxima):
     scores = {}
     for report in reports:
-        scores.setdefault(_who(report), {})[report.exercise] = report.score
+        scores.setdefault(_who(report, reports), {})[report.exercise] = report.score
     # defusedcsv's writer quotes whatever else starts like a formula (`|`, `%`) and leaves numbers alone
     with open(path, "w", newline="", errors="replace") as table:
         writer = csv.writer(table)
@@ -67,9 +79,9 @@ def _gradebook(reports, path, maxima):
 def _feedback(reports, folder):
     written, graded = [], datetime.date.today().isoformat()
     for report in reports:
-        target = folder / _who(report)
+        target = folder / _who(report, reports)
         target.mkdir(parents=True, exist_ok=True)
-        title = f"{printable(_who(report), keep='')}, {report.exercise}: {report.score:g} of {report.max_score:g} points"
+        title = f"{printable(_who(report, reports), keep='')}, {report.exercise}: {report.score:g} of {report.max_score:g} points"
         # problems quote the submission (an exception's message, a file name): never markup
         problems = "".join(f"<p><b>Problem:</b> {html.escape(problem)}</p>" for problem in report.problems)
         heading = (f"<h2>{html.escape(title)}</h2><p>Graded {graded}"
@@ -94,7 +106,7 @@ def mistakes_seen(reports):
 
 def _report(reports, out, maxima):
     by_exercise = {exercise: [r.score for r in reports if r.exercise == exercise] for exercise in maxima}
-    lines = ["# Class report", "", f"{len({_who(r) for r in reports})} students, {len(reports)} submissions.", "",
+    lines = ["# Class report", "", f"{len({_who(r, reports) for r in reports})} students, {len(reports)} submissions.", "",
              "## Scores", "", "| exercise | out of | submissions | mean | median | min | max | full marks |",
              "|---|---|---|---|---|---|---|---|"]
     for exercise, scores in by_exercise.items():

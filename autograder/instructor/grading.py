@@ -22,11 +22,12 @@ def run_checks(exercise, observe_all, settings, *, parts=None, seed=None):
 
 def grade(target, pool, settings, *, seed=None):
     """The report of one submission (a discovery.Target), its code run by one of the pool's workers."""
-    problems, parts = [], registry.get(target.exercise).parts
+    problems, parts = ([target.shared] if target.shared else []), registry.get(target.exercise).parts
 
     def observe_all(probes):
         with pool.worker() as worker:
-            observations, found = worker.observe(target.path, target.exercise, parts, probes)
+            observations, found = worker.observe(target.path, target.exercise, parts, probes,
+                                                 siblings=not target.shared)
         problems.extend(found)
         return observations
 

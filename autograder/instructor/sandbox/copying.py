@@ -16,9 +16,9 @@ class SubmissionRefused(Exception):
     """The submission's files cannot be handed over as they are; the message says why and what to do."""
 
 
-def copy_submission(path, folder):
-    """Copy the submission and the notebooks or .py files beside it (exercise 4 imports exercise 2's head)
-    into folder, never following a link; returns problems with the files beside it, as messages."""
+def copy_submission(path, folder, siblings=True):
+    """Copy the submission and (where siblings) the notebooks or .py files beside it (exercise 4 imports exercise
+    2's head) into folder, never following a link; returns problems with the files beside it, as messages."""
     source = Path(path)
     info = os.lstat(source)
     if stat.S_ISLNK(info.st_mode):
@@ -29,7 +29,7 @@ def copy_submission(path, folder):
         raise SubmissionRefused(f"{source.name} is {info.st_size / 2**20:.0f} MiB; a submission is far smaller "
                                 "than 20 MiB: clear large outputs (Kernel > Restart and Clear Outputs) and submit again")
     copy_file(source, folder / source.name)
-    return copy_siblings(source.parent, source.name, folder, info.st_size)
+    return copy_siblings(source.parent, source.name, folder, info.st_size) if siblings else []
 
 
 def copy_siblings(directory, name, folder, total=0):

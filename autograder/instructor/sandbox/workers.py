@@ -102,15 +102,16 @@ class Worker:
                                (": " + " / ".join(reason) if reason else ""))
         self.process.stderr.close()  # from here on, the worker reports only through stdout
 
-    def observe(self, path, exercise, parts, probes):
-        """(observations, problems) for the probes run on the submission at path."""
+    def observe(self, path, exercise, parts, probes, siblings=True):
+        """(observations, problems) for the probes run on the submission at path (with the files beside it, where
+        siblings: copy_submission)."""
         from ...sandboxed import wire  # torch: the grader imports it while its workers start
 
         path = Path(path)
         folder = Path(tempfile.mkdtemp(dir=self.inbox))
         os.chmod(folder, 0o755)
         try:
-            problems = copy_submission(path, folder)
+            problems = copy_submission(path, folder, siblings=siblings)
             request = {"folder": f"{self.folder_inside}/{folder.name}", "name": path.name, "exercise": exercise, "parts": list(parts),
                        "probes": wire.encode(probes), "probe_timeout": self.limits.probe_timeout,
                        "load_timeout": self.limits.load_timeout, "run_timeout": self.limits.run_timeout,
