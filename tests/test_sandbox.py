@@ -19,7 +19,7 @@ import pytest
 from autograder import registry
 from autograder.instructor.sandbox import (CONFINED_EXTRA, SCRATCH_MOUNTS, Limits, interpreter_locations,
                                           isolation_problem)
-from helpers import FIRST, ROOT, run_kit, run_kit_alone, source
+from helpers import FIRST, ROOT, returned_or_blocked, run_kit, run_kit_alone, source
 
 # Every attack is dressed as an answer to the first exercise, written against tests/students/<its id>_alt.py.
 VEHICLE = FIRST
@@ -887,36 +887,18 @@ def test_an_answer_of_countless_small_lists_is_refused_before_it_is_parsed(tmp_p
 
 # ---- the files beside a submission may change while they are copied (a class folder students can write) ------
 
-def copy_in_a_thread(copy, *args):
-    """copy(*args) in a thread of its own; returns what it returned or raised, or "blocked" when it has not
-    returned after two minutes (a guard against a test that never ends, not a measure of speed: opening a named
-    pipe without O_NONBLOCK waits for a writer that never comes)."""
-    outcome = ["blocked"]
-
-    def run():
-        try:
-            outcome[0] = copy(*args)
-        except Exception as error:  # noqa: BLE001  (what it raised is the outcome)
-            outcome[0] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(120)
-    return outcome[0]
-
-
 def test_a_named_pipe_or_a_vanished_file_is_refused_and_leaves_no_copy(tmp_path):
     """Handed a named pipe that no one writes to, or a name removed before it is opened, does copy_file refuse
     it with the reason and leave no copy, instead of waiting in open() for good or raising FileNotFoundError?"""
     from autograder.instructor.sandbox import SubmissionRefused, copy_file
 
     os.mkfifo(tmp_path / "piped.py")
-    refused = copy_in_a_thread(copy_file, tmp_path / "piped.py", tmp_path / "copy-of-piped.py")
+    refused = returned_or_blocked(copy_file, tmp_path / "piped.py", tmp_path / "copy-of-piped.py")
     assert isinstance(refused, SubmissionRefused) and "not a regular file" in str(refused)
-    refused = copy_in_a_thread(copy_file, tmp_path / "gone.py", tmp_path / "copy-of-gone.py")
+    refused = returned_or_blocked(copy_file, tmp_path / "gone.py", tmp_path / "copy-of-gone.py")
     assert isinstance(refused, SubmissionRefused) and "renamed or removed" in str(refused)
     (tmp_path / "kept.py").write_text("x = 1\n")
-    assert copy_in_a_thread(copy_file, tmp_path / "kept.py", tmp_path / "copy-of-kept.py") == len("x = 1\n")
+    assert returned_or_blocked(copy_file, tmp_path / "kept.py", tmp_path / "copy-of-kept.py") == len("x = 1\n")
     assert sorted(path.name for path in tmp_path.glob("copy-of-*")) == ["copy-of-kept.py"]
 
 

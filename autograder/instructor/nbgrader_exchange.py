@@ -10,7 +10,10 @@ time) is listed in LEFT_OUT beside the submission; the kit's nbgrader plugin sho
 student's test cells, and nbgrader hands the file back with the feedback.
 
 An inbound entry whose name holds no time, which stops nbgrader's collect for the whole class, is passed
-over with a warning, and an entry too large to collect costs only its student.
+over with a warning, and an entry too large to collect costs only its student. A student may rename, remove or
+swap for a named pipe any file of their entry while it is collected: the entry is measured without following a link
+or failing on a vanished file, each file is opened without waiting, and what changed is left out and listed, so
+collect goes on to the students after them.
 
 Who submitted: any user of the server may write into inbound/, and an entry's name says whose it is. nbgrader
 warns when its owner is not that student and collects it all the same, so an entry made in another student's
