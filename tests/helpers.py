@@ -343,3 +343,21 @@ def fresh_clone(folder):
     installed.unlink(missing_ok=True)
     installed.touch()
     return clone
+
+
+def returned_or_blocked(call, *args):
+    """call(*args) in a thread of its own; returns what it returned or raised, or "blocked" when it has not
+    returned after two minutes (a guard against a test that never ends, not a measure of speed: opening a named
+    pipe without O_NONBLOCK waits for a writer that never comes)."""
+    outcome = ["blocked"]
+
+    def run():
+        try:
+            outcome[0] = call(*args)
+        except Exception as error:  # noqa: BLE001  (what it raised is the outcome)
+            outcome[0] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(120)
+    return outcome[0]

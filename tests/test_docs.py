@@ -9,6 +9,7 @@ import pytest
 
 from autograder import registry
 from autograder.instructor import known_mistakes as mistakes
+from autograder.sandboxed import loader
 from helpers import ROOT
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
@@ -23,6 +24,7 @@ STATED = [
     ("README.md", r"The assignment has (\w+) notebooks", lambda: len(registry.ids())),
     ("README.md", r"runs the (\w+) known mistakes", lambda: len(mistakes.every())),
     ("DESIGN.md", r"(\w+) exercises, one assignment", lambda: len(registry.ids())),
+    ("README.md", r"a notebook nested more than (\d+) deep", lambda: loader.NESTING_LIMIT),
 ]
 
 

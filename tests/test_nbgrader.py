@@ -3,12 +3,14 @@ import copy
 import csv
 import html
 import json
+import multiprocessing
 import os
 import pwd
 import shutil
 import stat
 import subprocess
 import sys
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,8 +19,8 @@ import pytest
 
 from autograder import registry
 from autograder.instructor.build import definitions
-from helpers import (EXERCISES, FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, run_kit,
-                     without_markers)
+from helpers import (EXERCISES, FIRST, ROOT, filled_notebook, named_mistake, notebook_answers, returned_or_blocked,
+                     run_kit, without_markers)
 
 TOTAL = 10 * len(EXERCISES)
 FORMULAS = ['=HYPERLINK("http://example.invalid")', "@SUM(1)"]  # student ids a spreadsheet would run
@@ -102,6 +104,12 @@ def no_notebook(notebook):
     return "my answers, as notes\n"
 
 
+def nested_too_deeply(notebook):
+    """The notebook with one metadata value nested 200,000 deep, far past Python's recursion limit."""
+    notebook.metadata["deep"] = "DEEP"
+    return nbformat.writes(notebook).replace('"DEEP"', "[" * 200_000 + "]" * 200_000)
+
+
 FAULTS = [old_schema_and_a_test_cell_twice, a_test_cell_deleted_and_one_turned_into_markdown,
           an_answer_cell_without_its_grade_id, an_answer_cell_twice, no_notebook]
 
@@ -157,6 +165,8 @@ def course(released, tmp_path_factory):
         nbgrader(course, "db", "student", "add", student)
     # the first student graded: honest answers in notebooks nbgrader cannot take as they are
     submit(course, "broken", honest, edits=dict(zip(EXERCISES, FAULTS)))
+    # honest answers, notebook 1 nested too deeply to read; students honest and twin are graded after them
+    submit(course, "deep", honest, edits={FIRST.id: nested_too_deeply})
     # markup in the twin's own markdown, which feedback pages show
     notebook = course / "submitted/twin/attention" / FIRST.notebook
     written = nbformat.read(notebook, as_version=4)
@@ -199,6 +209,20 @@ def test_notebooks_nbgrader_rejects_cost_only_their_own_points(course):
     assert said and all("is not a notebook (not valid JSON" in text for text in said)
     said = check_table_texts(course / "autograded/broken/attention" / registry.get(EXERCISES[3]).notebook)
     assert all("only the last one counts" in text for text in said)
+
+
+def test_a_notebook_nested_too_deeply_costs_only_itself(course):
+    """A student's notebook 1 holds a value nested 200,000 deep: does autograde (which exits 0, as the fixture
+    asserts) grade that notebook zero with the reason in its test cells and the student's other notebooks in full,
+    as `grade` does, and grade the students after them?"""
+    graded = scores(course)
+    assert graded["deep"] == TOTAL - 10 and graded["honest"] == TOTAL
+    said = check_table_texts(course / "autograded/deep/attention" / FIRST.notebook)
+    assert said and all("its JSON is nested more than 100 deep" in " ".join(text.split()) for text in said)  # wrapped
+    by_the_kit = json.loads(run_kit("grade", course / "submitted/deep", "--json", "-").stdout)["results"]
+    assert sum(result["score"] for result in by_the_kit) == graded["deep"]
+    first, = [result for result in by_the_kit if result["exercise"] == FIRST.id]
+    assert any("its JSON is nested more than 100 deep" in problem for problem in first["problems"])
 
 
 def test_test_cells_hold_the_check_table(course):
@@ -449,3 +473,87 @@ def test_an_entry_made_in_another_students_name_is_not_collected(released, tmp_p
     refused = subprocess.run([sys.executable, "-m", "nbgrader", "collect", "attention", "--update"], cwd=course,
                              capture_output=True, text=True, env=environment, timeout=600)
     assert refused.returncode != 0 and "belongs to nobody, not to you" in refused.stdout + refused.stderr
+
+
+# ---- an entry that changes while it is collected: a student may rename, remove or replace their own files -----
+
+def test_files_that_change_while_collected_cost_only_themselves(tmp_path):
+    """Right after collect looks at each, one file of an entry is removed, one replaced by a named pipe and one
+    folder renamed: is everything else copied, each of those three named in what was left out, collect never
+    blocked, and is the entry then measured by its regular files only (no pipe opened, no link followed)?"""
+    from autograder.instructor.nbgrader_exchange import copy_regular_files, regular_files_size
+
+    entry, collected = tmp_path / "entry", tmp_path / "collected"
+    (entry / "moved").mkdir(parents=True)
+    collected.mkdir()
+    for name in ("kept.py", "gone.py", "piped.py", "moved/inner.py"):
+        (entry / name).write_text("x = 1\n")
+    with open(tmp_path / "huge", "wb") as huge:
+        huge.truncate(2 * 1024**3)
+
+    def meanwhile(name, info):  # the copy calls it on each name it has just looked at, before opening it
+        if name == "gone.py":
+            (entry / name).unlink()
+        elif name == "piped.py":
+            (entry / name).unlink()
+            os.mkfifo(entry / name)
+        elif name == "moved":
+            (entry / name).rename(entry / "elsewhere")
+        return False, None
+
+    left_out = returned_or_blocked(copy_regular_files, entry, collected, meanwhile)
+    assert isinstance(left_out, list), left_out
+    assert sorted(path.name for path in collected.iterdir()) == ["kept.py"]
+    assert [name for name in ("gone.py", "piped.py", "moved") if not any(line.startswith(name) for line in left_out)] == []
+    assert any(line.startswith("piped.py") and "not a regular file" in line for line in left_out)
+    (entry / "linked.py").symlink_to(tmp_path / "huge")
+    assert returned_or_blocked(regular_files_size, entry) == 2 * len("x = 1\n")  # kept.py, elsewhere/inner.py
+
+
+def toggle(entry, names, stop, rounds):
+    """Until stop is set: rename each of names in entry away and back, then put a named pipe in its place and a
+    regular file back, each by an atomic rename, as the student who owns the entry can; counts rounds made. Run in a
+    process of its own, as the student's would be."""
+    for name in names:
+        (entry / name).write_text("x")
+    while not stop.is_set():
+        for name in names:
+            os.rename(entry / name, entry / f"moved-{name}")
+        for name in names:
+            os.rename(entry / f"moved-{name}", entry / name)
+        for name in names:
+            os.mkfifo(entry / ".swap")
+            os.rename(entry / ".swap", entry / name)
+            (entry / ".swap").write_text("x")
+            os.rename(entry / ".swap", entry / name)
+        rounds.value += 1
+
+
+def test_collect_goes_on_while_a_student_renames_files_in_their_entry(released, tmp_path_factory):
+    """While a student keeps renaming the files of their inbound entry and swapping them for named pipes, does
+    each of five collects exit 0 (the helper asserts it) and collect that student's notebook and the notebooks of
+    the classmates collected after them?"""
+    course = copy_of(released, tmp_path_factory, "renaming")
+    inbound = course / "exchange" / "attention" / "inbound"
+    inbound.mkdir(parents=True)
+    answers = {FIRST.id: honest_answers()[FIRST.id]}
+    entries = {}
+    for student in ("ann", "ben", "zed"):
+        entries[student] = inbound / f"{student}+attention+2030-01-01 00:00:00.000000 UTC+{student}"
+        submit(course, student, answers, folder=entries[student])
+        (entries[student] / "timestamp.txt").write_text("2030-01-01 00:00:00.000000 UTC")
+    processes = multiprocessing.get_context("fork")
+    stop, rounds = processes.Event(), processes.Value("i", 0)
+    names = [f"n{index:03d}.txt" for index in range(200)]
+    toggler = processes.Process(target=toggle, args=(entries["ben"], names, stop, rounds), daemon=True)
+    toggler.start()
+    try:
+        for run in range(5):
+            nbgrader(course, "collect", "attention", f"--CourseDirectory.submitted_directory=submitted_{run}")
+            missing = [student for student in entries
+                       if not (course / f"submitted_{run}" / student / "attention" / FIRST.notebook).is_file()]
+            assert missing == [], run
+    finally:
+        stop.set()
+        toggler.join()
+    assert rounds.value > 0

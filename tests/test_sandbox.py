@@ -11,6 +11,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from autograder import registry
 from autograder.instructor.sandbox import (CONFINED_EXTRA, SCRATCH_MOUNTS, Limits, interpreter_locations,
                                           isolation_problem)
-from helpers import FIRST, ROOT, run_kit, run_kit_alone, source
+from helpers import FIRST, ROOT, returned_or_blocked, run_kit, run_kit_alone, source
 
 # Every attack is dressed as an answer to the first exercise, written against tests/students/<its id>_alt.py.
 VEHICLE = FIRST
@@ -882,3 +883,66 @@ def test_an_answer_of_countless_small_lists_is_refused_before_it_is_parsed(tmp_p
     assert any("lists" in check["message"] and "not a plausible answer" in check["message"]
                for check in results["a_nests"]["checks"])
     assert results["b_after"]["score"] == 10.0
+
+
+# ---- the files beside a submission may change while they are copied (a class folder students can write) ------
+
+def test_a_named_pipe_or_a_vanished_file_is_refused_and_leaves_no_copy(tmp_path):
+    """Handed a named pipe that no one writes to, or a name removed before it is opened, does copy_file refuse
+    it with the reason and leave no copy, instead of waiting in open() for good or raising FileNotFoundError?"""
+    from autograder.instructor.sandbox import SubmissionRefused, copy_file
+
+    os.mkfifo(tmp_path / "piped.py")
+    refused = returned_or_blocked(copy_file, tmp_path / "piped.py", tmp_path / "copy-of-piped.py")
+    assert isinstance(refused, SubmissionRefused) and "not a regular file" in str(refused)
+    refused = returned_or_blocked(copy_file, tmp_path / "gone.py", tmp_path / "copy-of-gone.py")
+    assert isinstance(refused, SubmissionRefused) and "renamed or removed" in str(refused)
+    (tmp_path / "kept.py").write_text("x = 1\n")
+    assert returned_or_blocked(copy_file, tmp_path / "kept.py", tmp_path / "copy-of-kept.py") == len("x = 1\n")
+    assert sorted(path.name for path in tmp_path.glob("copy-of-*")) == ["copy-of-kept.py"]
+
+
+def swap_for_pipes(folder, names, stop):
+    """Turn each of names in folder into a named pipe and back into a regular file, over and over, until stop is
+    set, as a student who owns the folder can (each rename is atomic: the name is never missing). Returns how
+    many swaps were made."""
+    swaps = 0
+    for name in names:
+        (folder / name).write_text("x = 1\n")
+        (folder / f".{name}.reg").write_text("x = 1\n")
+        os.mkfifo(folder / f".{name}.fifo")
+    while not stop.is_set():
+        for name in names:
+            os.rename(folder / name, folder / f".{name}.reg")
+            os.rename(folder / f".{name}.fifo", folder / name)
+            os.rename(folder / name, folder / f".{name}.fifo")
+            os.rename(folder / f".{name}.reg", folder / name)
+            swaps += 1
+    return swaps
+
+
+@pytest.mark.slow
+def test_a_class_folder_with_pipes_beside_a_submission_is_graded_to_the_end(tmp_path):
+    """A student's folder holds a named pipe beside her submission, and files that she keeps turning into pipes
+    and back while `grade` runs (five runs, each a fresh chance for the grader to meet a pipe or a missing name):
+    is every student graded in full, her too, each time, with `grade` never stopped or blocked?"""
+    klass = tmp_path / "class"
+    for student in ("ann", "mallory", "zed"):
+        (klass / student).mkdir(parents=True)
+        (klass / student / FILE).write_text(HONEST)
+    os.mkfifo(klass / "mallory" / "notes.py")
+    names = [f"a{index:02d}.py" for index in range(60)]
+    stop, swaps = threading.Event(), []
+    swapper = threading.Thread(target=lambda: swaps.append(swap_for_pipes(klass / "mallory", names, stop)), daemon=True)
+    swapper.start()
+    try:
+        # a generous bound per run: a grader blocked opening a pipe never returns
+        runs = [run_kit("grade", klass, "--json", "-", "--jobs", "1", timeout=300) for _ in range(5)]
+    finally:
+        stop.set()
+        swapper.join()
+    for completed in runs:
+        assert completed.returncode == 0, completed.stderr
+        scores = {result["student"]: result["score"] for result in json.loads(completed.stdout)["results"]}
+        assert scores == {"ann": 10.0, "mallory": 10.0, "zed": 10.0}
+    assert swaps[0] > 0

@@ -10,7 +10,10 @@ time) is listed in LEFT_OUT beside the submission; the kit's nbgrader plugin sho
 student's test cells, and nbgrader hands the file back with the feedback.
 
 An inbound entry whose name holds no time, which stops nbgrader's collect for the whole class, is passed
-over with a warning, and an entry too large to collect costs only its student.
+over with a warning, and an entry too large to collect costs only its student. A student may rename, remove or
+swap for a named pipe any file of their entry while it is collected: the entry is measured without following a link
+or failing on a vanished file, each file is opened without waiting, and what changed is left out and listed, so
+collect goes on to the students after them.
 
 Who submitted: any user of the server may write into inbound/, and an entry's name says whose it is. nbgrader
 warns when its owner is not that student and collects it all the same, so an entry made in another student's
@@ -22,6 +25,7 @@ students fetched from it and submitted to it was theirs to read and write. c.Exc
 (nbgrader's option, on by default) switches both off.
 """
 import datetime
+import errno
 import os
 import pwd
 import stat
@@ -50,7 +54,11 @@ class CollectWithoutLinks(ExchangeCollect):
             self.log.warning("Passing over %s: its name holds no student and time", path)
             return {"username": os.path.split(path)[1].split("+")[0], "filename": os.path.split(path)[1],
                     "timestamp": UNREADABLE}
-        owner = _owner(path)
+        try:
+            owner = _owner(path)
+        except OSError:  # removed since inbound/ was listed
+            self.log.warning("Passing over %s: it was removed while collect read it", path)
+            return dict(record, timestamp=UNREADABLE)
         if self.check_owner and owner not in (record["username"], *_trusted()):
             self.log.warning("Passing over %s: it names %s as who submitted it, but %s made it", path,
                              record["username"], owner)
@@ -66,16 +74,43 @@ class CollectWithoutLinks(ExchangeCollect):
         super().init_src()
         self.src_records = [record for record in self.src_records if record["timestamp"] != UNREADABLE]
 
+    def copy_files(self):
+        """nbgrader's copy_files, one entry at a time: an entry removed while it is collected (nbgrader stats it
+        before do_copy) costs only its student."""
+        records = self.src_records
+        if not records:
+            return super().copy_files()  # which says there is nothing to collect
+        try:
+            for record in records:
+                self.src_records = [record]
+                try:
+                    super().copy_files()
+                except OSError as error:
+                    self.log.warning("Passing over %s: it changed while it was collected (%s)", record["filename"],
+                                     error.strerror)
+        finally:
+            self.src_records = records
+
     def do_copy(self, src, dest, log=None):
         os.makedirs(dest)
-        if not stat.S_ISDIR(os.lstat(src).st_mode):
+        try:
+            kind = os.lstat(src).st_mode
+        except OSError:
+            kind = None
+        if kind is None:
+            left_out = ["what was submitted was removed while it was collected; nothing was collected"]
+        elif not stat.S_ISDIR(kind):
             left_out = ["what was submitted is a link or not a folder; links are never followed, so nothing was "
                         "collected"]
-        elif self.get_size(src) > 1000 * self.coursedir.max_dir_size:
+        elif regular_files_size(src) > 1000 * self.coursedir.max_dir_size:
             left_out = [f"the submission is larger than {self.coursedir.max_dir_size} kB, the course's limit "
                         "(CourseDirectory.max_dir_size); nothing was collected"]
         else:
-            left_out = copy_regular_files(src, dest, self._left_out_by_course)
+            try:
+                left_out = copy_regular_files(src, dest, self._left_out_by_course)
+            except OSError as error:  # the entry itself renamed or removed meanwhile
+                left_out = [f"the submission changed while it was collected ({error.strerror}); what was copied "
+                            "before is kept"]
             left_out += _check_timestamp(Path(dest))
         for line in left_out:
             self.log.warning("%s: %s", src, line)
@@ -118,7 +153,8 @@ def copy_regular_files(source, target, left_out_by_course):
             try:
                 info = os.stat(name, dir_fd=folder, follow_symlinks=False)
             except OSError:
-                continue  # gone meanwhile
+                left_out.append(f"{shown} was renamed or removed while it was collected; it was left out at collect")
+                continue
             leave, why = left_out_by_course(name, info)
             if leave:
                 if why:
@@ -130,9 +166,11 @@ def copy_regular_files(source, target, left_out_by_course):
                 left_out.append(f"{shown}: folders nested deeper than {WALK_DEPTH} were left out at collect")
             elif stat.S_ISDIR(info.st_mode):
                 try:
-                    inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
-                except OSError:
-                    left_out.append(f"{shown} is a link; links are never followed, so it was left out at collect")
+                    inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+                except OSError as error:
+                    left_out.append(f"{shown} was renamed or removed while it was collected; it was left out at collect"
+                                    if error.errno == errno.ENOENT else
+                                    f"{shown} is a link; links are never followed, so it was left out at collect")
                     continue
                 try:
                     os.mkdir(into / name)
@@ -148,12 +186,34 @@ def copy_regular_files(source, target, left_out_by_course):
             else:
                 left_out.append(f"{shown} is not a regular file; it was left out at collect")
 
-    top = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    top = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         copy_folder(top, Path(target), PurePosixPath())
     finally:
         os.close(top)
     return left_out
+
+
+def regular_files_size(folder):
+    """Bytes of the regular files under folder, as nbgrader's get_size counts them but never following a link and
+    passing over what is renamed or removed while it is measured (a student may do either to their entry)."""
+    total, folders = 0, [folder]
+    while folders:  # not recursive: an entry may nest folders deeper than Python's recursion limit
+        try:
+            with os.scandir(folders.pop()) as entries:
+                listed = list(entries)
+        except OSError:
+            continue
+        for entry in listed:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                folders.append(entry.path)
+            elif stat.S_ISREG(info.st_mode):
+                total += info.st_size
+    return total
 
 
 def _owner(path):

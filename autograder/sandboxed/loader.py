@@ -21,6 +21,9 @@ from pathlib import Path
 
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py")
+# How deep a notebook's JSON may nest: Jupyter's own nests about ten deep; nbformat, which nbgrader reads notebooks
+# with, fails at a few hundred (Python's recursion limit), so every path refuses deeper ones alike, with this reason.
+NESTING_LIMIT = 100
 # Where the namespace keeps what went wrong while loading, so a probe can explain a missing name.
 PROBLEMS = "__kit_load_problems__"
 
@@ -68,12 +71,30 @@ def read_notebook(path):
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SubmissionError(f"{Path(path).name} is not a notebook (not valid JSON: {error}); "
                               "save it again from Jupyter, or start again from the released notebook") from None
+    except RecursionError:  # nested deeper than the interpreter's recursion limit: the decoder's own check
+        notebook = None
+    if notebook is None or _deeper_than(notebook, NESTING_LIMIT):
+        raise SubmissionError(f"{Path(path).name} is not a notebook the grader can read: its JSON is nested more "
+                              f"than {NESTING_LIMIT} deep; save it again from Jupyter, or start again from the "
+                              "released notebook") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise SubmissionError(f"{Path(path).name} is JSON but not a notebook: it has no list of cells")
     if notebook.get("nbformat") != 4:
         raise SubmissionError(f"{Path(path).name} is in notebook format {notebook.get('nbformat')}; "
                               "open and save it in a current Jupyter (format 4)")
     return notebook
+
+
+def _deeper_than(value, limit):
+    """Whether JSON data nests lists and objects more than limit deep (counted without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth >= limit:
+                return True
+            stack.extend((inner, depth + 1) for inner in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 def _load_notebook(path, exercise, parts):

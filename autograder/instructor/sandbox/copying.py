@@ -1,5 +1,6 @@
 """Handing a submission to a worker: the notebook or .py file and the few files beside it, copied without
 following a link, within size limits."""
+import errno
 import os
 import stat
 from pathlib import Path
@@ -20,7 +21,10 @@ def copy_submission(path, folder, siblings=True):
     """Copy the submission and (where siblings) the notebooks or .py files beside it (exercise 4 imports exercise
     2's head) into folder, never following a link; returns problems with the files beside it, as messages."""
     source = Path(path)
-    info = os.lstat(source)
+    try:
+        info = os.lstat(source)
+    except OSError as error:
+        raise SubmissionRefused(f"{source.name} cannot be read ({error.strerror})") from None
     if stat.S_ISLNK(info.st_mode):
         raise SubmissionRefused(f"{source.name} is a link; links are never followed: submit the file itself")
     if not stat.S_ISREG(info.st_mode):
@@ -49,12 +53,17 @@ def copy_siblings(directory, name, folder, total=0):
             continue
         if not entry.is_file(follow_symlinks=False):
             continue
-        size = entry.stat(follow_symlinks=False).st_size
+        try:
+            size = entry.stat(follow_symlinks=False).st_size
+        except OSError:  # renamed or removed since the folder was listed
+            problems.append(f"{entry.name} beside the submission was left out: it was renamed or removed meanwhile")
+            continue
         if size > FILE_LIMIT or total + size > FOLDER_LIMIT or handed >= SIBLING_LIMIT:
             problems.append(f"{entry.name} beside the submission was left out: the files are too large or too many")
             continue
         try:
-            copy_file(Path(entry.path), folder / entry.name)
+            # what is copied is checked again once open: the name may hold a pipe or a link by now
+            size = copy_file(Path(entry.path), folder / entry.name, limit=min(FILE_LIMIT, FOLDER_LIMIT - total))
         except SubmissionRefused as refused:
             problems.append(f"{entry.name} beside the submission was left out: {refused}")
             continue
@@ -62,21 +71,31 @@ def copy_siblings(directory, name, folder, total=0):
     return problems
 
 
-def copy_file(source, target):
-    """A regular file's bytes, opened without following a link (a link swapped in meanwhile is refused)."""
+def copy_file(source, target, limit=FILE_LIMIT):
+    """Copy a regular file's bytes (at most limit) to target; returns how many. It is opened without following a
+    link and without waiting (a named pipe swapped in meanwhile never blocks), and what was opened is copied only
+    if it is a regular file; a file that vanishes, or is not one, is refused with the reason and leaves no target."""
     try:
-        descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+        descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
-        raise SubmissionRefused(f"{source.name} cannot be read ({error.strerror})") from None
-    with os.fdopen(descriptor, "rb") as reader, open(target, "wb") as writer:
-        if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
+        why = "it was renamed or removed meanwhile" if error.errno == errno.ENOENT else error.strerror
+        raise SubmissionRefused(f"{source.name} cannot be read ({why})") from None
+    with os.fdopen(descriptor, "rb") as reader:
+        # what is open now is what is copied, whatever the name holds since
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise SubmissionRefused(f"{source.name} is not a regular file")
         copied = 0
-        while chunk := reader.read(1 << 20):  # never more than FILE_LIMIT, even of a file that grows meanwhile
-            copied += len(chunk)
-            if copied > FILE_LIMIT:
-                writer.close()
-                os.unlink(target)
-                raise SubmissionRefused(f"{source.name} is larger than {FILE_LIMIT // 2**20} MiB")
-            writer.write(chunk)
+        try:
+            with open(target, "wb") as writer:
+                while chunk := reader.read(1 << 20):  # never more than limit, even of a file that grows meanwhile
+                    copied += len(chunk)
+                    if copied > limit:
+                        raise SubmissionRefused(f"{source.name} is larger than {limit / 2**20:.0f} MiB")
+                    writer.write(chunk)
+        except (SubmissionRefused, OSError) as error:
+            target.unlink(missing_ok=True)
+            if isinstance(error, SubmissionRefused):
+                raise
+            raise SubmissionRefused(f"{source.name} could not be read to the end ({error.strerror})") from None
     os.chmod(target, 0o644)
+    return copied
