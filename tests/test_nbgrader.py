@@ -10,7 +10,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
