@@ -67,8 +67,9 @@ class CollectWithoutLinks(ExchangeCollect):
 
     def init_src(self):
         course = os.path.join(self.root, self.coursedir.course_id)
-        if self.check_owner and os.path.isdir(course) and _owner(course) not in _trusted():
-            self.fail(f"{course} belongs to {_owner(course)}, not to you: another user made it or put it in the "
+        owner = _owner(course) if self.check_owner and os.path.isdir(course) else None
+        if owner is not None and owner not in _trusted():
+            self.fail(f"{course} belongs to {owner}, not to you: another user made it or put it in the "
                       "course's place, and may have read or changed what students fetched and submitted. Make the "
                       "exchange's folder sticky (chmod 1777), remove that folder and release the assignment again")
         super().init_src()
